@@ -1,0 +1,58 @@
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "portico/provider_registry.hpp"
+
+namespace portico {
+
+// Process settings. Immutable once the server starts.
+struct ServerOptions {
+  std::string host = "127.0.0.1";
+  unsigned short port = 8787;  // 0 picks a free port (tests)
+  int threads = 0;             // 0: one per core
+  std::size_t max_header_bytes = 64 * 1024;
+  std::size_t max_body_bytes = 32 * 1024 * 1024;
+  std::size_t max_upstream_body_bytes = 64 * 1024 * 1024;  // non-streamed answers
+  std::chrono::milliseconds request_read_timeout{std::chrono::seconds(30)};
+  std::chrono::milliseconds keep_alive_timeout{std::chrono::seconds(75)};
+  std::chrono::milliseconds upstream_connect_timeout{std::chrono::seconds(10)};
+  // Longest silence from an upstream before the request fails with 504 (0: none).
+  std::chrono::milliseconds upstream_read_timeout{std::chrono::seconds(600)};
+  std::chrono::milliseconds shutdown_grace{std::chrono::seconds(30)};
+  std::chrono::milliseconds pool_idle_timeout{std::chrono::seconds(50)};
+  std::size_t pool_max_idle_per_host = 64;
+  std::string ca_file;  // extra CA bundle for upstream TLS, besides the system store
+  std::vector<std::string> trusted_custom_hosts;  // empty: Portkey's default list
+  bool access_log = true;
+};
+
+// The gateway: N worker threads, each with its own event loop, acceptor (SO_REUSEPORT) and
+// upstream connection pool. Used by main() and by in-process integration tests.
+class Server {
+ public:
+  Server(ServerOptions options, std::shared_ptr<const ProviderRegistry> registry);
+  ~Server();
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  // Binds and starts the workers; throws std::runtime_error when the address cannot be bound.
+  void start();
+  // The bound port (useful when options.port was 0).
+  unsigned short port() const;
+  // Stops accepting, lets in-flight requests and streams finish for up to shutdown_grace, then
+  // closes what is left. Safe to call from any thread, and more than once.
+  void stop();
+  // Blocks until every worker has finished.
+  void wait();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace portico

@@ -1,0 +1,18 @@
+// The one table of built-in providers. Adding a provider: one line here (or one row in
+// openai_compatible/provider_table.cpp for an OpenAI-compatible one).
+#include <memory>
+
+#include "mistral_ai/mistral_adapter.hpp"
+#include "openai_compatible/openai_compatible_adapter.hpp"
+#include "portico/provider_registry.hpp"
+
+namespace portico {
+
+void registerBuiltinProviders(ProviderRegistry& registry) {
+  for (const auto& spec : providers::openAiCompatibleSpecs()) {
+    registry.add(std::make_unique<providers::OpenAiCompatibleAdapter>(spec));
+  }
+  registry.add(std::make_unique<providers::MistralAdapter>());
+}
+
+}  // namespace portico

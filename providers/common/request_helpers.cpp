@@ -1,0 +1,132 @@
+#include "common/request_helpers.hpp"
+
+#include <array>
+
+namespace portico::providers {
+
+using nlohmann::json;
+
+Expected<UpstreamRequest> requestTo(std::string_view default_base_url,
+                                    std::string_view path,
+                                    const ClientRequest& request,
+                                    const Target& target,
+                                    bool keep_query) {
+  std::string_view base = target.custom_host.empty() ? default_base_url : target.custom_host;
+  auto url = parseBaseUrl(base);
+  if (!url) {
+    // Only a provider without a default host (ollama, custom deployments) ends up here.
+    return errors::failure(400, "A custom host is required for provider " + target.provider +
+                                    ": send x-portkey-custom-host or custom_host in the config");
+  }
+  UpstreamRequest out;
+  out.method = request.method;
+  out.scheme = std::move(url->scheme);
+  out.host = std::move(url->host);
+  out.port = std::move(url->port);
+  out.target = url->path;
+  out.target += path;
+  if (keep_query && !request.query.empty()) {
+    out.target += out.target.find('?') == std::string::npos ? '?' : '&';
+    out.target += request.query;
+  }
+  return out;
+}
+
+void copyForwardedHeaders(const ClientRequest& request, const Target& target, HeaderList& out) {
+  if (request.headers == nullptr) {
+    return;
+  }
+  for (const auto& name : target.forward_headers) {
+    if (auto value = findHeader(*request.headers, name)) {
+      setHeader(out, name, std::string(*value));
+    }
+  }
+}
+
+namespace {
+
+bool isDroppedOnPassthrough(std::string_view name) {
+  static constexpr std::array<std::string_view, 13> kDropped = {
+      "host",           "content-length", "expect",        "connection",
+      "keep-alive",     "proxy-connection", "te",          "trailer",
+      "transfer-encoding", "upgrade",     "authorization", "x-api-key",
+      "accept-encoding"};
+  if (name.starts_with("x-portkey-")) {
+    return true;
+  }
+  for (auto dropped : kDropped) {
+    if (name == dropped) {
+      return true;
+    }
+  }
+  return false;
+}
+
+}  // namespace
+
+void copyPassthroughHeaders(const ClientRequest& request, HeaderList& out) {
+  if (request.headers == nullptr) {
+    return;
+  }
+  for (const auto& [name, value] : *request.headers) {
+    if (!isDroppedOnPassthrough(name) && !findHeader(out, name)) {
+      out.emplace_back(name, value);
+    }
+  }
+}
+
+std::string bodyBytes(const ClientRequest& request) {
+  if (request.body != nullptr && request.body_modified) {
+    return request.body->dump();
+  }
+  return std::string(request.raw_body);
+}
+
+namespace {
+
+json fieldOrNull(const json& object, const char* key) {
+  auto it = object.find(key);
+  return it == object.end() ? json(nullptr) : *it;
+}
+
+std::string asMessage(const json& value) {
+  return value.is_string() ? value.get<std::string>() : value.dump();
+}
+
+constexpr std::size_t kMaxQuotedTextBytes = 2048;
+
+}  // namespace
+
+MappedResponse normaliseError(std::string_view provider, const UpstreamReply& reply) {
+  json parsed = json::parse(reply.body, nullptr, false);
+  GatewayError error;
+  if (parsed.is_object() && parsed.contains("error") && parsed["error"].is_object()) {
+    const json& e = parsed["error"];
+    std::string message = e.contains("message") ? asMessage(e["message"]) : e.dump();
+    error = errors::providerError(reply.status, provider, message, fieldOrNull(e, "type"),
+                                  fieldOrNull(e, "param"), fieldOrNull(e, "code"));
+  } else if (parsed.is_object() && parsed.contains("error")) {
+    error = errors::providerError(reply.status, provider, asMessage(parsed["error"]));
+  } else if (parsed.is_object() && parsed.contains("message")) {
+    error = errors::providerError(reply.status, provider, asMessage(parsed["message"]),
+                                  fieldOrNull(parsed, "type"), nullptr, fieldOrNull(parsed, "code"));
+  } else if (parsed.is_object() && parsed.contains("detail")) {
+    error = errors::providerError(reply.status, provider, asMessage(parsed["detail"]));
+  } else if (!parsed.is_discarded()) {
+    error = errors::providerError(reply.status, provider, parsed.dump());
+  } else {
+    std::string text = reply.body.substr(0, kMaxQuotedTextBytes);
+    if (text.empty()) {
+      text = "empty response with status " + std::to_string(reply.status);
+    }
+    error = errors::providerError(reply.status, provider, text);
+  }
+  return fromError(error);
+}
+
+MappedResponse fromError(const GatewayError& error) {
+  return MappedResponse{error.status, "application/json",
+                        error.body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)};
+}
+
+}  // namespace portico::providers

@@ -1,0 +1,107 @@
+#include "portico/error.hpp"
+
+#include <string>
+
+namespace portico::errors {
+
+using nlohmann::json;
+
+GatewayError failure(int status, std::string message) {
+  return GatewayError{status, json{{"status", "failure"}, {"message", std::move(message)}}, false};
+}
+
+GatewayError missingProvider() {
+  return failure(400, "Either x-portkey-config or x-portkey-provider header is required");
+}
+
+GatewayError invalidProvider() { return failure(400, "Invalid provider passed"); }
+
+GatewayError configNotJson() {
+  return failure(400, "Invalid config passed. You need to pass a valid json");
+}
+
+GatewayError invalidConfig(std::vector<std::string> problems) {
+  GatewayError error = failure(400, "Invalid config passed");
+  error.body["errors"] = std::move(problems);
+  return error;
+}
+
+GatewayError invalidCustomHost() { return failure(400, "Invalid custom host"); }
+
+GatewayError invalidContentType() { return failure(400, "Invalid content type passed"); }
+
+GatewayError invalidJsonBody(std::string_view detail) {
+  return GatewayError{400,
+                      json{{"error",
+                            {{"message", "Invalid JSON in request body: " + std::string(detail)},
+                             {"type", "invalid_request_error"},
+                             {"param", nullptr},
+                             {"code", nullptr}}}},
+                      false};
+}
+
+GatewayError notFound() {
+  return GatewayError{404, json{{"message", "Not Found"}, {"ok", false}}, false};
+}
+
+GatewayError payloadTooLarge() {
+  return GatewayError{413,
+                      json{{"error",
+                            {{"message", "Request headers or body exceed the gateway's limit"},
+                             {"type", "invalid_request_error"},
+                             {"param", nullptr},
+                             {"code", "payload_too_large"}}}},
+                      false};
+}
+
+GatewayError unsupportedEndpoint(std::string_view fn, std::string_view provider) {
+  GatewayError error =
+      failure(500, std::string(fn) + " is not supported by " + std::string(provider));
+  error.gateway_exception = true;
+  return error;
+}
+
+GatewayError requestTimeout(long long timeout_ms) {
+  return GatewayError{
+      408,
+      json{{"error",
+            {{"message", "Request exceeded the timeout sent in the request: " +
+                             std::to_string(timeout_ms) + "ms"},
+             {"type", "timeout_error"},
+             {"param", nullptr},
+             {"code", nullptr}}}},
+      false};
+}
+
+GatewayError upstreamUnreachable(std::string_view provider, std::string_view detail) {
+  return providerError(502, provider, "could not reach the provider: " + std::string(detail),
+                       "upstream_unreachable");
+}
+
+GatewayError upstreamTimeout(std::string_view provider) {
+  return providerError(504, provider, "the provider sent no response in time", "upstream_timeout");
+}
+
+GatewayError providerError(
+    int status, std::string_view provider, std::string_view message, json type, json param,
+    json code) {
+  return GatewayError{status,
+                      json{{"error",
+                            {{"message", std::string(provider) + " error: " + std::string(message)},
+                             {"type", std::move(type)},
+                             {"param", std::move(param)},
+                             {"code", std::move(code)}}},
+                           {"provider", provider}},
+                      false};
+}
+
+GatewayError missingApiKey(std::string_view provider) {
+  return providerError(401, provider,
+                       "no API key given: send x-portkey-api-key, Authorization: Bearer, or "
+                       "api_key in x-portkey-config",
+                       "authentication_error");
+}
+
+GatewayError shuttingDown() { return failure(503, "The gateway is shutting down"); }
+
+}  // namespace portico::errors

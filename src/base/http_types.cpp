@@ -1,0 +1,47 @@
+#include "portico/http_types.hpp"
+
+#include <algorithm>
+#include <boost/url/parse.hpp>
+
+namespace portico {
+
+std::optional<std::string_view> findHeader(const HeaderList& headers, std::string_view name) {
+  for (const auto& [key, value] : headers) {
+    if (key == name) {
+      return std::string_view(value);
+    }
+  }
+  return std::nullopt;
+}
+
+void setHeader(HeaderList& headers, std::string_view name, std::string value) {
+  std::erase_if(headers, [&](const auto& header) { return header.first == name; });
+  headers.emplace_back(std::string(name), std::move(value));
+}
+
+std::optional<BaseUrl> parseBaseUrl(std::string_view url) {
+  auto parsed = boost::urls::parse_uri(url);
+  if (!parsed || !parsed->has_authority() || parsed->host().empty()) {
+    return std::nullopt;
+  }
+  BaseUrl out;
+  out.scheme = parsed->scheme();
+  std::transform(out.scheme.begin(), out.scheme.end(), out.scheme.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  if (out.scheme != "http" && out.scheme != "https") {
+    return std::nullopt;
+  }
+  // host_name() for IPv6 literals is the address without brackets, which is what connect wants.
+  out.host = parsed->host_type() == boost::urls::host_type::ipv6
+                 ? std::string(parsed->host_address())
+                 : std::string(parsed->encoded_host());
+  out.port = parsed->has_port() ? std::string(parsed->port())
+                                : std::string(out.scheme == "https" ? "443" : "80");
+  out.path = std::string(parsed->encoded_path());
+  while (!out.path.empty() && out.path.back() == '/') {
+    out.path.pop_back();
+  }
+  return out;
+}
+
+}  // namespace portico

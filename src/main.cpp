@@ -1,0 +1,201 @@
+// portico: a Portkey-compatible AI gateway. Parses flags and environment, starts the server,
+// and stops it gracefully on SIGTERM or SIGINT.
+#include <signal.h>
+#include <spdlog/spdlog.h>
+
+#include <cstdlib>
+#include <iostream>
+#include <optional>
+#include <string>
+
+#include "portico/custom_host_policy.hpp"
+#include "portico/provider_registry.hpp"
+#include "portico/server.hpp"
+
+namespace {
+
+constexpr const char* kUsage = R"(Usage: portico [options]
+
+Options (each also read from the environment variable shown; flags win):
+  --host ADDR                 listen address            PORTICO_HOST     (127.0.0.1)
+  --port N                    listen port               PORTICO_PORT, PORT (8787)
+  --threads N                 worker threads            PORTICO_THREADS  (cores)
+  --log-level LEVEL           trace|debug|info|warn|error|off  PORTICO_LOG_LEVEL, LOG_LEVEL (info)
+  --no-access-log             no per-request log line   PORTICO_ACCESS_LOG=0
+  --ca-file PATH              extra CA bundle for upstream TLS  PORTICO_CA_FILE
+  --trusted-custom-hosts LIST hosts allowed as custom hosts despite the SSRF guard,
+                              comma-separated; replaces the default list
+                              PORTICO_TRUSTED_CUSTOM_HOSTS, TRUSTED_CUSTOM_HOSTS
+                              (localhost,127.0.0.1,::1,host.docker.internal)
+  --max-body-bytes N          request body limit (413 past it)  PORTICO_MAX_BODY_BYTES (33554432)
+  --max-header-bytes N        request header limit               PORTICO_MAX_HEADER_BYTES (65536)
+  --upstream-timeout-ms N     longest upstream silence before 504 (0: none)
+                              PORTICO_UPSTREAM_TIMEOUT_MS (600000)
+  --connect-timeout-ms N      upstream connect timeout  PORTICO_CONNECT_TIMEOUT_MS (10000)
+  --shutdown-grace-ms N       how long in-flight requests may finish on SIGTERM
+                              PORTICO_SHUTDOWN_GRACE_MS (30000)
+  --help                      this text
+)";
+
+std::optional<std::string> env(const char* name) {
+  const char* value = std::getenv(name);
+  if (value == nullptr || *value == '\0') {
+    return std::nullopt;
+  }
+  return std::string(value);
+}
+
+long long toNumber(const std::string& flag, const std::string& text) {
+  try {
+    std::size_t used = 0;
+    long long value = std::stoll(text, &used);
+    if (used == text.size() && value >= 0) {
+      return value;
+    }
+  } catch (const std::exception&) {
+  }
+  throw std::invalid_argument(flag + " needs a non-negative number, got '" + text + "'");
+}
+
+struct Settings {
+  portico::ServerOptions server;
+  std::string log_level = "info";
+};
+
+void apply(Settings& s, const std::string& name, const std::string& value) {
+  using std::chrono::milliseconds;
+  if (name == "host") {
+    s.server.host = value;
+  } else if (name == "port") {
+    long long port = toNumber("--port", value);
+    if (port > 65535) {
+      throw std::invalid_argument("--port must be at most 65535");
+    }
+    s.server.port = static_cast<unsigned short>(port);
+  } else if (name == "threads") {
+    s.server.threads = static_cast<int>(toNumber("--threads", value));
+  } else if (name == "log-level") {
+    s.log_level = value;
+  } else if (name == "ca-file") {
+    s.server.ca_file = value;
+  } else if (name == "trusted-custom-hosts") {
+    s.server.trusted_custom_hosts = portico::CustomHostPolicy::parseList(value);
+  } else if (name == "max-body-bytes") {
+    s.server.max_body_bytes = static_cast<std::size_t>(toNumber("--max-body-bytes", value));
+  } else if (name == "max-header-bytes") {
+    s.server.max_header_bytes = static_cast<std::size_t>(toNumber("--max-header-bytes", value));
+  } else if (name == "upstream-timeout-ms") {
+    s.server.upstream_read_timeout = milliseconds(toNumber("--upstream-timeout-ms", value));
+  } else if (name == "connect-timeout-ms") {
+    s.server.upstream_connect_timeout = milliseconds(toNumber("--connect-timeout-ms", value));
+  } else if (name == "shutdown-grace-ms") {
+    s.server.shutdown_grace = milliseconds(toNumber("--shutdown-grace-ms", value));
+  } else if (name == "access-log") {
+    s.server.access_log = value != "0" && value != "false";
+  } else {
+    throw std::invalid_argument("unknown option --" + name);
+  }
+}
+
+Settings loadSettings(int argc, char** argv) {
+  Settings s;
+  // Environment first, flags override.
+  static constexpr std::pair<const char*, const char*> kEnv[] = {
+      {"PORT", "port"},
+      {"PORTICO_HOST", "host"},
+      {"PORTICO_PORT", "port"},
+      {"PORTICO_THREADS", "threads"},
+      {"LOG_LEVEL", "log-level"},
+      {"PORTICO_LOG_LEVEL", "log-level"},
+      {"PORTICO_CA_FILE", "ca-file"},
+      {"TRUSTED_CUSTOM_HOSTS", "trusted-custom-hosts"},
+      {"PORTICO_TRUSTED_CUSTOM_HOSTS", "trusted-custom-hosts"},
+      {"PORTICO_MAX_BODY_BYTES", "max-body-bytes"},
+      {"PORTICO_MAX_HEADER_BYTES", "max-header-bytes"},
+      {"PORTICO_UPSTREAM_TIMEOUT_MS", "upstream-timeout-ms"},
+      {"PORTICO_CONNECT_TIMEOUT_MS", "connect-timeout-ms"},
+      {"PORTICO_SHUTDOWN_GRACE_MS", "shutdown-grace-ms"},
+      {"PORTICO_ACCESS_LOG", "access-log"},
+  };
+  for (const auto& [variable, name] : kEnv) {
+    if (auto value = env(variable)) {
+      apply(s, name, *value);
+    }
+  }
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    if (arg == "--help" || arg == "-h") {
+      std::cout << kUsage;
+      std::exit(0);
+    }
+    if (!arg.starts_with("--")) {
+      throw std::invalid_argument("unexpected argument '" + arg + "'");
+    }
+    arg = arg.substr(2);
+    if (arg == "no-access-log") {
+      s.server.access_log = false;
+      continue;
+    }
+    // Both --name=value and --name value.
+    std::string name = arg;
+    std::string value;
+    if (auto eq = arg.find('='); eq != std::string::npos) {
+      name = arg.substr(0, eq);
+      value = arg.substr(eq + 1);
+    } else if (i + 1 < argc) {
+      value = argv[++i];
+    } else {
+      throw std::invalid_argument("--" + name + " needs a value");
+    }
+    apply(s, name, value);
+  }
+  return s;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Settings settings;
+  try {
+    settings = loadSettings(argc, argv);
+  } catch (const std::exception& e) {
+    std::cerr << "portico: " << e.what() << "\n\n" << kUsage;
+    return 2;
+  }
+  auto level = spdlog::level::from_str(settings.log_level);
+  if (level == spdlog::level::off && settings.log_level != "off") {
+    std::cerr << "portico: unknown log level '" << settings.log_level << "'\n";
+    return 2;
+  }
+  spdlog::set_level(level);
+  spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e%z %^%l%$ %v");
+
+  // Signals are taken by sigwait() on this thread; workers never see them.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+
+  auto registry = std::make_shared<portico::ProviderRegistry>();
+  portico::registerBuiltinProviders(*registry);
+  portico::Server server(settings.server, registry);
+  try {
+    server.start();
+  } catch (const std::exception& e) {
+    spdlog::critical("{}", e.what());
+    return 1;
+  }
+  spdlog::info("portico listening on {}:{} ({} providers)", settings.server.host, server.port(),
+               registry->ids().size());
+
+  int received = 0;
+  sigwait(&signals, &received);
+  spdlog::info("received {}, draining for up to {} ms", received == SIGINT ? "SIGINT" : "SIGTERM",
+               settings.server.shutdown_grace.count());
+  server.stop();
+  server.wait();
+  spdlog::info("stopped");
+  return 0;
+}

@@ -1,0 +1,183 @@
+#include "portico/server.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <boost/asio/ssl/context.hpp>
+#include <mutex>
+#include <random>
+#include <stdexcept>
+#include <thread>
+
+#include "portico/custom_host_policy.hpp"
+#include "server/session.hpp"
+
+namespace portico {
+namespace {
+
+std::string makeTraceId() {
+  thread_local std::mt19937_64 random{std::random_device{}()};
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::uint64_t a = random();
+  std::uint64_t b = random();
+  // A version-4 UUID, so tracing systems that expect UUIDs accept it.
+  a = (a & 0xffffffffffff0fffULL) | 0x0000000000004000ULL;
+  b = (b & 0x3fffffffffffffffULL) | 0x8000000000000000ULL;
+  std::string out;
+  out.reserve(36);
+  for (int i = 15; i >= 0; --i) {
+    out += kHex[(a >> (i * 4)) & 0xf];
+    if (i == 8 || i == 4) {
+      out += '-';
+    }
+  }
+  out += '-';
+  for (int i = 15; i >= 0; --i) {
+    out += kHex[(b >> (i * 4)) & 0xf];
+    if (i == 12) {
+      out += '-';
+    }
+  }
+  return out;
+}
+
+void logException(std::exception_ptr e) {
+  if (!e) {
+    return;
+  }
+  try {
+    std::rethrow_exception(e);
+  } catch (const std::exception& ex) {
+    spdlog::error("worker task ended by exception: {}", ex.what());
+  }
+}
+
+}  // namespace
+
+struct Server::Impl {
+  ServerOptions options;
+  std::shared_ptr<const ProviderRegistry> registry;
+  CustomHostPolicy host_policy;
+  RouteContextOptions route_options;
+  std::unique_ptr<net::ssl::context> tls;
+  std::vector<std::unique_ptr<server::Worker>> workers;
+  std::vector<std::thread> threads;
+  unsigned short port = 0;
+  std::once_flag stop_once;
+
+  Impl(ServerOptions opts, std::shared_ptr<const ProviderRegistry> reg)
+      : options(std::move(opts)),
+        registry(std::move(reg)),
+        host_policy(options.trusted_custom_hosts.empty() ? CustomHostPolicy::defaultTrustedHosts()
+                                                         : options.trusted_custom_hosts) {
+    route_options.config.provider_ids = registry->ids();
+    route_options.config.is_valid_custom_host = [this](std::string_view url) {
+      return host_policy.isAllowed(url);
+    };
+    route_options.make_trace_id = &makeTraceId;
+  }
+
+  void bind(server::Worker& worker, unsigned short bind_port) {
+    auto address = net::ip::make_address(options.host);
+    tcp::endpoint endpoint(address, bind_port);
+    auto& acceptor = worker.acceptor;
+    acceptor.open(endpoint.protocol());
+    acceptor.set_option(net::socket_base::reuse_address(true));
+    // Every worker accepts on the same port; the kernel spreads connections among them.
+    int one = 1;
+    ::setsockopt(acceptor.native_handle(), SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));
+    acceptor.bind(endpoint);
+    acceptor.listen(net::socket_base::max_listen_connections);
+  }
+
+  // Runs on a worker's thread: stop accepting, close idle keep-alive connections, and close
+  // whatever is still open when the grace period ends.
+  static Awaitable<void> drain(server::Worker& worker, std::chrono::milliseconds grace) {
+    worker.draining = true;
+    beast::error_code ignored;
+    worker.acceptor.close(ignored);
+    for (auto* entry : worker.sessions) {
+      if (!entry->busy) {
+        entry->stream->cancel();
+      }
+    }
+    net::steady_timer timer(worker.ioc);
+    const auto until = std::chrono::steady_clock::now() + grace;
+    while (!worker.sessions.empty() && std::chrono::steady_clock::now() < until) {
+      timer.expires_after(std::chrono::milliseconds(20));
+      co_await timer.async_wait(kUseTuple);
+      for (auto* entry : worker.sessions) {
+        if (!entry->busy) {
+          entry->stream->cancel();
+        }
+      }
+    }
+    for (auto* entry : worker.sessions) {
+      entry->stream->close();
+    }
+    worker.client.pool().clear();
+  }
+};
+
+Server::Server(ServerOptions options, std::shared_ptr<const ProviderRegistry> registry)
+    : impl_(std::make_unique<Impl>(std::move(options), std::move(registry))) {}
+
+Server::~Server() {
+  stop();
+  wait();
+}
+
+void Server::start() {
+  auto& impl = *impl_;
+  impl.tls = upstream::makeTlsContext(impl.options.ca_file);
+  int threads = impl.options.threads > 0 ? impl.options.threads
+                                         : static_cast<int>(std::thread::hardware_concurrency());
+  threads = std::max(1, threads);
+  unsigned short port = impl.options.port;
+  for (int i = 0; i < threads; ++i) {
+    auto worker = std::make_unique<server::Worker>(impl.options, *impl.registry,
+                                                   impl.route_options, *impl.tls);
+    try {
+      impl.bind(*worker, port);
+    } catch (const std::exception& e) {
+      throw std::runtime_error("cannot listen on " + impl.options.host + ":" +
+                               std::to_string(port) + ": " + e.what());
+    }
+    port = worker->acceptor.local_endpoint().port();
+    impl.workers.push_back(std::move(worker));
+  }
+  impl.port = port;
+  for (auto& worker : impl.workers) {
+    net::co_spawn(worker->ioc, server::runListener(*worker), &logException);
+    impl.threads.emplace_back([w = worker.get()] {
+      for (;;) {
+        try {
+          w->ioc.run();
+          return;
+        } catch (const std::exception& e) {
+          spdlog::error("event loop exception: {}", e.what());
+        }
+      }
+    });
+  }
+}
+
+unsigned short Server::port() const { return impl_->port; }
+
+void Server::stop() {
+  std::call_once(impl_->stop_once, [this] {
+    for (auto& worker : impl_->workers) {
+      net::co_spawn(worker->ioc, Impl::drain(*worker, impl_->options.shutdown_grace),
+                    &logException);
+    }
+  });
+}
+
+void Server::wait() {
+  for (auto& thread : impl_->threads) {
+    if (thread.joinable()) {
+      thread.join();
+    }
+  }
+}
+
+}  // namespace portico

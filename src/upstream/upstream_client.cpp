@@ -1,0 +1,366 @@
+#include "upstream/upstream_client.hpp"
+
+#include <openssl/ssl.h>
+
+#include <algorithm>
+#include <boost/asio/ssl/host_name_verification.hpp>
+#include <stdexcept>
+
+namespace portico::upstream {
+namespace {
+
+constexpr std::size_t kReadChunkBytes = 16 * 1024;
+
+bool isIpLiteral(const std::string& host) {
+  beast::error_code ec;
+  net::ip::make_address(host, ec);
+  return !ec;
+}
+
+std::string hostHeader(const UpstreamRequest& request) {
+  std::string host = request.host.find(':') != std::string::npos ? "[" + request.host + "]"
+                                                                  : request.host;
+  bool default_port = (request.scheme == "https" && request.port == "443") ||
+                      (request.scheme == "http" && request.port == "80");
+  return default_port ? host : host + ":" + request.port;
+}
+
+// Errors after which a reused keep-alive connection was simply stale.
+bool isStaleConnectionError(const beast::error_code& ec) {
+  return ec == http::error::end_of_stream || ec == net::error::eof ||
+         ec == net::error::connection_reset || ec == net::error::broken_pipe ||
+         ec == net::ssl::error::stream_truncated;
+}
+
+// Expiry for one operation: the read timeout, capped by the attempt's deadline.
+void arm(beast::tcp_stream& tcp,
+         std::chrono::milliseconds op_timeout,
+         std::optional<Clock::time_point> deadline) {
+  std::optional<Clock::time_point> at;
+  if (op_timeout.count() > 0) {
+    at = Clock::now() + op_timeout;
+  }
+  if (deadline && (!at || *deadline < *at)) {
+    at = deadline;
+  }
+  if (at) {
+    tcp.expires_at(*at);
+  } else {
+    tcp.expires_never();
+  }
+}
+
+Failure classify(const beast::error_code& ec,
+                 std::optional<Clock::time_point> deadline,
+                 const CancelToken* cancel,
+                 FailureKind otherwise) {
+  if (cancel != nullptr && cancel->cancelled) {
+    return {FailureKind::kCancelled, "client disconnected"};
+  }
+  if (ec == beast::error::timeout) {
+    if (deadline && Clock::now() + std::chrono::milliseconds(5) >= *deadline) {
+      return {FailureKind::kDeadline, "request timeout"};
+    }
+    return {FailureKind::kReadTimeout, "upstream timed out"};
+  }
+  if (ec == http::error::body_limit) {
+    return {FailureKind::kTooLarge, "upstream answer too large"};
+  }
+  return {otherwise, ec.message()};
+}
+
+}  // namespace
+
+beast::tcp_stream& Connection::tcp() {
+  return visit([](auto& s) -> beast::tcp_stream& { return beast::get_lowest_layer(s); });
+}
+
+std::unique_ptr<Connection> ConnectionPool::take(const std::string& key) {
+  auto it = idle_.find(key);
+  if (it == idle_.end()) {
+    return nullptr;
+  }
+  auto& list = it->second;
+  const auto now = Clock::now();
+  while (!list.empty()) {
+    auto connection = std::move(list.back());
+    list.pop_back();
+    if (now - connection->idle_since < settings_.pool_idle_timeout) {
+      return connection;
+    }
+  }
+  return nullptr;
+}
+
+void ConnectionPool::give(const std::string& key, std::unique_ptr<Connection> connection) {
+  auto& list = idle_[key];
+  if (list.size() >= settings_.pool_max_idle_per_host) {
+    return;  // dropping it closes it
+  }
+  connection->idle_since = Clock::now();
+  connection->reused = true;
+  list.push_back(std::move(connection));
+}
+
+std::size_t ConnectionPool::idleCount() const {
+  std::size_t n = 0;
+  for (const auto& [key, list] : idle_) {
+    n += list.size();
+  }
+  return n;
+}
+
+Exchange::Exchange(std::unique_ptr<Connection> connection,
+                   std::string pool_key,
+                   ConnectionPool& pool,
+                   const UpstreamSettings& settings,
+                   std::optional<Clock::time_point> deadline,
+                   CancelToken* cancel)
+    : connection_(std::move(connection)),
+      pool_key_(std::move(pool_key)),
+      pool_(pool),
+      settings_(settings),
+      deadline_(deadline),
+      cancel_(cancel) {
+  // Our own limits apply in readAll(); a streamed body has none.
+  parser_.body_limit(boost::none);
+  parser_.header_limit(64 * 1024);
+}
+
+Exchange::~Exchange() {
+  if (cancel_ != nullptr) {
+    cancel_->active = nullptr;
+  }
+  if (connection_ && !broken_ && parser_.is_done() && parser_.keep_alive()) {
+    pool_.give(pool_key_, std::move(connection_));
+  }
+}
+
+void Exchange::armTimer() {
+  arm(connection_->tcp(), settings_.read_timeout, deadline_);
+  if (cancel_ != nullptr) {
+    cancel_->active = &connection_->tcp();
+  }
+}
+
+Failure Exchange::failureFrom(beast::error_code ec) const {
+  return classify(ec, deadline_, cancel_, FailureKind::kBroken);
+}
+
+Awaitable<beast::error_code> Exchange::readHeader() {
+  armTimer();
+  auto result = co_await connection_->visit([&](auto& stream) {
+    return http::async_read_header(stream, connection_->buffer, parser_, kUseTuple);
+  });
+  auto& [ec, n] = result;
+  if (ec) {
+    broken_ = true;
+  }
+  co_return ec;
+}
+
+Awaitable<std::optional<Failure>> Exchange::readSome(std::string& out) {
+  char chunk[kReadChunkBytes];
+  while (!parser_.is_done()) {
+    parser_.get().body().data = chunk;
+    parser_.get().body().size = sizeof(chunk);
+    armTimer();
+    auto result = co_await connection_->visit([&](auto& stream) {
+      return http::async_read_some(stream, connection_->buffer, parser_, kUseTuple);
+    });
+    auto& [ec, n] = result;
+    if (ec && ec != http::error::need_buffer) {
+      broken_ = true;
+      co_return failureFrom(ec);
+    }
+    std::size_t got = sizeof(chunk) - parser_.get().body().size;
+    if (got > 0) {
+      out.append(chunk, got);
+      break;
+    }
+  }
+  co_return std::nullopt;
+}
+
+Awaitable<std::optional<Failure>> Exchange::readAll(std::string& out, std::size_t limit) {
+  while (!parser_.is_done()) {
+    auto failure = co_await readSome(out);
+    if (failure) {
+      co_return failure;
+    }
+    if (out.size() > limit) {
+      broken_ = true;
+      co_return Failure{FailureKind::kTooLarge, "upstream answer too large"};
+    }
+  }
+  co_return std::nullopt;
+}
+
+Client::Client(ssl::context& tls, UpstreamSettings settings)
+    : tls_(tls), settings_(settings), pool_(settings_) {}
+
+Awaitable<std::variant<std::unique_ptr<Connection>, Failure>> Client::connect(
+    const UpstreamRequest& request, std::optional<Clock::time_point> deadline,
+    CancelToken* cancel) {
+  auto executor = co_await net::this_coro::executor;
+  tcp::resolver resolver(executor);
+  auto resolved = co_await resolver.async_resolve(request.host, request.port, kUseTuple);
+  auto& [resolve_ec, endpoints] = resolved;
+  if (resolve_ec) {
+    co_return Failure{FailureKind::kConnect, "cannot resolve " + request.host};
+  }
+
+  beast::tcp_stream stream(executor);
+  arm(stream, settings_.connect_timeout, deadline);
+  if (cancel != nullptr) {
+    cancel->active = &stream;
+  }
+  auto connected = co_await stream.async_connect(endpoints, kUseTuple);
+  if (cancel != nullptr) {
+    cancel->active = nullptr;
+  }
+  auto& [connect_ec, endpoint] = connected;
+  if (connect_ec) {
+    Failure failure = classify(connect_ec, deadline, cancel, FailureKind::kConnect);
+    if (failure.kind == FailureKind::kReadTimeout) {
+      failure = {FailureKind::kConnect, "connect timed out"};
+    }
+    failure.detail = "cannot connect to " + request.host + ":" + request.port + ": " +
+                     failure.detail;
+    co_return failure;
+  }
+  stream.socket().set_option(tcp::no_delay(true));
+
+  if (request.scheme != "https") {
+    co_return std::make_unique<Connection>(std::move(stream));
+  }
+
+  auto tls = std::make_unique<Connection::TlsStream>(std::move(stream), tls_);
+  // SNI is for names only (RFC 6066); certificates are checked against the host either way.
+  if (!isIpLiteral(request.host) &&
+      !SSL_set_tlsext_host_name(tls->native_handle(), request.host.c_str())) {
+    co_return Failure{FailureKind::kConnect, "TLS setup failed"};
+  }
+  tls->set_verify_mode(ssl::verify_peer);
+  tls->set_verify_callback(ssl::host_name_verification(request.host));
+  auto& tcp = beast::get_lowest_layer(*tls);
+  arm(tcp, settings_.connect_timeout, deadline);
+  if (cancel != nullptr) {
+    cancel->active = &tcp;
+  }
+  auto handshake = co_await tls->async_handshake(ssl::stream_base::client, kUseTuple);
+  if (cancel != nullptr) {
+    cancel->active = nullptr;
+  }
+  auto& [handshake_ec] = handshake;
+  if (handshake_ec) {
+    Failure failure = classify(handshake_ec, deadline, cancel, FailureKind::kConnect);
+    failure.detail = "TLS handshake with " + request.host + " failed: " + failure.detail;
+    if (failure.kind == FailureKind::kReadTimeout) {
+      failure.kind = FailureKind::kConnect;
+    }
+    co_return failure;
+  }
+  co_return std::make_unique<Connection>(std::move(tls));
+}
+
+Awaitable<StartResult> Client::attempt(const UpstreamRequest& request,
+                                       std::unique_ptr<Connection> connection,
+                                       const std::string& key,
+                                       std::optional<Clock::time_point> deadline,
+                                       CancelToken* cancel) {
+  http::request<http::string_body> message;
+  message.version(11);
+  auto verb = http::string_to_verb(request.method);
+  if (verb == http::verb::unknown) {
+    message.method_string(request.method);
+  } else {
+    message.method(verb);
+  }
+  message.target(request.target);
+  message.set(http::field::host, hostHeader(request));
+  for (const auto& [name, value] : request.headers) {
+    message.insert(name, value);
+  }
+  if (message.find(http::field::user_agent) == message.end()) {
+    message.set(http::field::user_agent, "portico/0.1");
+  }
+  // Answers may need translating, so ask for them uncompressed.
+  message.set(http::field::accept_encoding, "identity");
+  message.keep_alive(true);
+  message.body() = request.body;
+  if (!request.body.empty() || verb == http::verb::post) {
+    message.prepare_payload();
+  }
+
+  const bool reused = connection->reused;
+  arm(connection->tcp(), settings_.read_timeout, deadline);
+  if (cancel != nullptr) {
+    cancel->active = &connection->tcp();
+  }
+  auto written = co_await connection->visit(
+      [&](auto& stream) { return http::async_write(stream, message, kUseTuple); });
+  if (cancel != nullptr) {
+    cancel->active = nullptr;
+  }
+  auto& [write_ec, n] = written;
+  if (write_ec) {
+    Failure failure = classify(write_ec, deadline, cancel, FailureKind::kBroken);
+    if (reused && failure.kind == FailureKind::kBroken && isStaleConnectionError(write_ec)) {
+      failure.detail = "stale";
+    }
+    co_return failure;
+  }
+
+  auto exchange = std::make_unique<Exchange>(std::move(connection), key, pool_, settings_,
+                                             deadline, cancel);
+  auto header_ec = co_await exchange->readHeader();
+  if (header_ec) {
+    Failure failure = classify(header_ec, deadline, cancel, FailureKind::kBroken);
+    if (reused && failure.kind == FailureKind::kBroken && isStaleConnectionError(header_ec)) {
+      failure.detail = "stale";
+    }
+    co_return failure;
+  }
+  co_return std::move(exchange);
+}
+
+Awaitable<StartResult> Client::start(const UpstreamRequest& request,
+                                     std::optional<Clock::time_point> deadline,
+                                     CancelToken* cancel) {
+  std::string key = request.scheme + "://" + request.host + ":" + request.port;
+  if (auto pooled = pool_.take(key)) {
+    auto result = co_await attempt(request, std::move(pooled), key, deadline, cancel);
+    auto* failure = std::get_if<Failure>(&result);
+    if (failure == nullptr || failure->detail != "stale") {
+      co_return result;
+    }
+    // The idle connection had been closed by the upstream: one transparent retry.
+  }
+  auto connected = co_await connect(request, deadline, cancel);
+  if (auto* failure = std::get_if<Failure>(&connected)) {
+    co_return *failure;
+  }
+  auto connection = std::move(std::get<std::unique_ptr<Connection>>(connected));
+  auto result = co_await attempt(request, std::move(connection), key, deadline, cancel);
+  if (auto* failure = std::get_if<Failure>(&result); failure && failure->detail == "stale") {
+    failure->detail = "connection closed by upstream";
+  }
+  co_return result;
+}
+
+std::unique_ptr<ssl::context> makeTlsContext(const std::string& ca_file) {
+  auto context = std::make_unique<ssl::context>(ssl::context::tls_client);
+  context->set_default_verify_paths();
+  if (!ca_file.empty()) {
+    beast::error_code ec;
+    context->load_verify_file(ca_file, ec);
+    if (ec) {
+      throw std::runtime_error("cannot load CA file " + ca_file + ": " + ec.message());
+    }
+  }
+  context->set_verify_mode(ssl::verify_peer);
+  return context;
+}
+
+}  // namespace portico::upstream

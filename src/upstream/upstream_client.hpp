@@ -1,0 +1,170 @@
+#pragma once
+
+#include <boost/asio/ssl/context.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <variant>
+#include <vector>
+
+#include "net.hpp"
+#include "portico/http_types.hpp"
+
+namespace portico::upstream {
+
+using Clock = std::chrono::steady_clock;
+namespace ssl = net::ssl;
+
+struct UpstreamSettings {
+  std::chrono::milliseconds connect_timeout{10'000};
+  std::chrono::milliseconds read_timeout{600'000};  // 0: none
+  std::chrono::milliseconds pool_idle_timeout{50'000};
+  std::size_t pool_max_idle_per_host = 64;
+};
+
+// Why an upstream exchange failed.
+enum class FailureKind {
+  kConnect,      // DNS, refused, unreachable, TLS handshake or certificate failure
+  kDeadline,     // the per-attempt request timeout expired
+  kReadTimeout,  // the upstream went silent for longer than read_timeout
+  kBroken,       // the connection broke or the HTTP answer was malformed
+  kTooLarge,     // a buffered answer exceeded its limit
+  kCancelled,    // the client went away
+};
+
+struct Failure {
+  FailureKind kind;
+  std::string detail;  // human-readable, never contains request headers or bodies
+};
+
+// Lets the client side of a request abort the upstream side (client disconnected).
+struct CancelToken {
+  bool cancelled = false;
+  beast::tcp_stream* active = nullptr;  // the upstream stream with an operation pending
+  void cancel() {
+    cancelled = true;
+    if (active != nullptr) {
+      active->cancel();
+    }
+  }
+};
+
+// One plain or TLS connection to (scheme, host, port).
+class Connection {
+ public:
+  using TlsStream = beast::ssl_stream<beast::tcp_stream>;
+  explicit Connection(beast::tcp_stream plain) : stream_(std::move(plain)) {}
+  explicit Connection(std::unique_ptr<TlsStream> tls) : stream_(std::move(tls)) {}
+
+  beast::tcp_stream& tcp();
+  // Runs f on the concrete stream (beast::tcp_stream& or TlsStream&).
+  template <class F>
+  decltype(auto) visit(F&& f) {
+    if (auto* plain = std::get_if<beast::tcp_stream>(&stream_)) {
+      return f(*plain);
+    }
+    return f(*std::get<std::unique_ptr<TlsStream>>(stream_));
+  }
+
+  beast::flat_buffer buffer;  // bytes read past the previous answer (none for HTTP/1.1 replies)
+  Clock::time_point idle_since{};
+  bool reused = false;
+
+ private:
+  std::variant<beast::tcp_stream, std::unique_ptr<TlsStream>> stream_;
+};
+
+// Idle keep-alive connections keyed by "scheme://host:port". One pool per worker thread: it is
+// only touched from that worker's event loop, so it takes no lock.
+class ConnectionPool {
+ public:
+  explicit ConnectionPool(const UpstreamSettings& settings) : settings_(settings) {}
+  std::unique_ptr<Connection> take(const std::string& key);
+  void give(const std::string& key, std::unique_ptr<Connection> connection);
+  std::size_t idleCount() const;
+  void clear() { idle_.clear(); }
+
+ private:
+  const UpstreamSettings& settings_;
+  std::unordered_map<std::string, std::vector<std::unique_ptr<Connection>>> idle_;
+};
+
+// A response whose header has arrived; the body is read on demand. Returns its connection to
+// the pool when the body was read to the end and the upstream allows keep-alive.
+class Exchange {
+ public:
+  Exchange(std::unique_ptr<Connection> connection,
+           std::string pool_key,
+           ConnectionPool& pool,
+           const UpstreamSettings& settings,
+           std::optional<Clock::time_point> deadline,
+           CancelToken* cancel);
+  ~Exchange();
+  Exchange(const Exchange&) = delete;
+  Exchange& operator=(const Exchange&) = delete;
+
+  int status() const { return parser_.get().result_int(); }
+  const http::fields& headers() const { return parser_.get().base(); }
+  bool done() const { return parser_.is_done(); }
+
+  // Appends the next piece of the body to `out` (at most one read's worth).
+  Awaitable<std::optional<Failure>> readSome(std::string& out);
+  // Reads the whole remaining body into `out`, failing past `limit` bytes.
+  Awaitable<std::optional<Failure>> readAll(std::string& out, std::size_t limit);
+
+  // Reads the response header. Used by Client::start.
+  Awaitable<beast::error_code> readHeader();
+
+ private:
+  Failure failureFrom(beast::error_code ec) const;
+  void armTimer();
+
+  std::unique_ptr<Connection> connection_;
+  std::string pool_key_;
+  ConnectionPool& pool_;
+  const UpstreamSettings& settings_;
+  std::optional<Clock::time_point> deadline_;
+  CancelToken* cancel_;
+  http::response_parser<http::buffer_body> parser_;
+  bool broken_ = false;
+};
+
+using StartResult = std::variant<std::unique_ptr<Exchange>, Failure>;
+
+// Sends requests over pooled connections. One per worker thread.
+class Client {
+ public:
+  Client(ssl::context& tls, UpstreamSettings settings);
+
+  // Sends `request` and reads the response header. A pooled connection that turns out to be
+  // closed before any byte of the answer arrived is replaced by a fresh one, once.
+  Awaitable<StartResult> start(const UpstreamRequest& request,
+                               std::optional<Clock::time_point> deadline,
+                               CancelToken* cancel);
+
+  ConnectionPool& pool() { return pool_; }
+  const UpstreamSettings& settings() const { return settings_; }
+
+ private:
+  Awaitable<std::variant<std::unique_ptr<Connection>, Failure>> connect(
+      const UpstreamRequest& request, std::optional<Clock::time_point> deadline,
+      CancelToken* cancel);
+  Awaitable<StartResult> attempt(const UpstreamRequest& request,
+                                 std::unique_ptr<Connection> connection,
+                                 const std::string& key,
+                                 std::optional<Clock::time_point> deadline,
+                                 CancelToken* cancel);
+
+  ssl::context& tls_;
+  UpstreamSettings settings_;
+  ConnectionPool pool_;
+};
+
+// Builds the process-wide TLS client context: system CA store, optional extra CA file, peer
+// verification on. Throws std::runtime_error when ca_file cannot be loaded.
+std::unique_ptr<ssl::context> makeTlsContext(const std::string& ca_file);
+
+}  // namespace portico::upstream
