@@ -51,6 +51,9 @@ Target resolveTarget(const ConfigNode& leaf, const Inherited& parent, const Rout
   }
   target.request_timeout_ms = ctx.request_timeout_ms ? ctx.request_timeout_ms
                                                      : settings.request_timeout_ms;
+  if (target.request_timeout_ms && *target.request_timeout_ms <= 0) {
+    target.request_timeout_ms.reset();  // 0 means no timeout, as in Portkey
+  }
   // The header can only switch strict mode off, as in Portkey.
   target.strict_open_ai_compliance =
       ctx.strict_open_ai_compliance && settings.strict_open_ai_compliance.value_or(true);
