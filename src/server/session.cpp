@@ -7,6 +7,7 @@
 #include <cerrno>
 
 #include "base/router.hpp"
+#include "common/stream_helpers.hpp"
 
 namespace portico::server {
 namespace {
@@ -100,14 +101,6 @@ Awaitable<bool> writeSimple(beast::tcp_stream& stream,
   co_return !ec;
 }
 
-// An SSE error event for a stream that broke after its first byte.
-std::string streamErrorEvent(std::string_view provider, std::string_view detail) {
-  json error = errors::providerError(502, provider, "the stream broke: " + std::string(detail),
-                                     "upstream_stream_error")
-                   .body;
-  return "data: " + error.dump(-1, ' ', false, json::error_handler_t::replace) + "\n\n";
-}
-
 // Relays a 2xx upstream stream to the client chunk by chunk: one read, one write.
 // Returns false when the client connection can no longer be used.
 Awaitable<bool> relayStream(Worker& worker,
@@ -150,7 +143,7 @@ Awaitable<bool> relayStream(Worker& worker,
       if (reply.transformer) {
         reply.transformer->finish(false, out);
       } else {
-        out = streamErrorEvent(reply.provider, failure->detail);
+        out = providers::sseError(reply.provider, "the stream broke: " + failure->detail);
       }
     } else if (reply.transformer) {
       reply.transformer->feed(upstream_bytes, out);

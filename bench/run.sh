@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# Measures what Portico adds to a direct call, in one run, as ratios: wrk drives the fast mock
+# upstream directly and through the gateway, at 1, 32 and 256 connections, for plain and
+# streamed (10-chunk SSE) chat completions. The gateway runs alone on core 0 with one worker
+# thread; wrk and the mock share core 1. Also reports gateway CPU time per request (from
+# /proc/<pid>/stat) and peak RSS (VmHWM). Writes bench/results.md.
+# Usage: bash bench/run.sh   (DURATION=seconds per run, default 5)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash .ci/setup --bench
+build=${PORTICO_BENCH_BUILD_DIR:-build/bench}
+cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DPORTICO_BUILD_TESTS=OFF \
+  -DPORTICO_BUILD_BENCH=ON > /dev/null
+cmake --build "$build" --target portico portico_mock_upstream -j"$(nproc)" > /dev/null
+
+duration=${DURATION:-5}
+mock_port=18100
+gw_port=18200
+taskset -c 1 "$build/portico_mock_upstream" $mock_port 10 > /dev/null &
+mock_pid=$!
+taskset -c 0 "$build/portico" --port $gw_port --threads 1 --no-access-log --log-level warn &
+gw_pid=$!
+trap 'kill $mock_pid $gw_pid 2>/dev/null || true' EXIT
+for _ in $(seq 100); do curl -sf "http://127.0.0.1:$gw_port/" > /dev/null && break; sleep 0.05; done
+
+ticks=$(getconf CLK_TCK)
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$gw_pid/stat"; }
+
+plain_body='{"model":"gpt-4o-mini","messages":[{"role":"user","content":"Hello!"}]}'
+stream_body='{"model":"gpt-4o-mini","stream":true,"messages":[{"role":"user","content":"Hello!"}]}'
+direct_headers="Authorization: Bearer sk-bench"
+gw_headers="x-portkey-provider: openai|x-portkey-api-key: sk-bench|x-portkey-custom-host: http://127.0.0.1:$mock_port/v1"
+
+# run URL BODY HEADERS CONNS -> "rps p50_us p99_us requests"
+run() {
+  local out
+  out=$(BENCH_BODY="$2" BENCH_HEADERS="$3" taskset -c 1 wrk -t1 -c"$4" -d"${duration}s" \
+    --latency -s bench/post.lua "$1")
+  echo "$out" | awk '
+    function us(v) { if (v ~ /us$/) return v + 0; if (v ~ /ms$/) return v * 1000; if (v ~ /s$/) return v * 1000000; return v }
+    /Requests\/sec/ { rps = $2 }
+    /^ +50%/ { p50 = us($2) }
+    /^ +99%/ { p99 = us($2) }
+    /requests in/ { n = $1 }
+    END { printf "%.0f %.0f %.0f %d\n", rps, p50, p99, n }'
+}
+
+results=bench/results.md
+{
+  echo "# Benchmark results"
+  echo
+  echo "$(date -u +%Y-%m-%d), $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)), ${duration} s per run."
+  echo "Gateway: 1 worker thread pinned to core 0. wrk (1 thread) and the mock upstream share core 1."
+  echo
+  echo "| body | conns | direct req/s | via Portico req/s | ratio | direct p50/p99 us | via Portico p50/p99 us | added p50 us | Portico CPU us/req |"
+  echo "|---|---|---|---|---|---|---|---|---|"
+} > "$results"
+
+for kind in plain stream; do
+  body=$plain_body
+  [ "$kind" = stream ] && body=$stream_body
+  for conns in 1 32 256; do
+    read -r d_rps d_p50 d_p99 _ < <(run "http://127.0.0.1:$mock_port/v1/chat/completions" "$body" "$direct_headers" "$conns")
+    before=$(cpu_ticks)
+    read -r g_rps g_p50 g_p99 g_n < <(run "http://127.0.0.1:$gw_port/v1/chat/completions" "$body" "$gw_headers" "$conns")
+    after=$(cpu_ticks)
+    cpu_us=$(awk -v t=$((after - before)) -v hz="$ticks" -v n="$g_n" 'BEGIN { printf "%.1f", n ? t * 1000000 / hz / n : 0 }')
+    ratio=$(awk -v a="$g_rps" -v b="$d_rps" 'BEGIN { printf "%.2f", b ? a / b : 0 }')
+    echo "| $kind | $conns | $d_rps | $g_rps | $ratio | $d_p50/$d_p99 | $g_p50/$g_p99 | $((g_p50 - d_p50)) | $cpu_us |" >> "$results"
+  done
+done
+
+rss_kib=$(awk '/VmHWM/ {print $2}' "/proc/$gw_pid/status")
+{
+  echo
+  echo "Peak RSS of the gateway (VmHWM) after all runs, up to 256 connections: $((rss_kib / 1024)) MiB ($rss_kib KiB)."
+} >> "$results"
+cat "$results"

@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# Builds the Portico image and checks the container answers, on this machine with no registry:
+# installs Debian's docker.io, starts dockerd with no bridge and no NAT (loopback only), builds
+# the debian:bookworm base image from the apt mirror with mmdebstrap, builds docker/Dockerfile
+# with --network host, runs it with --network host and curls it. Cleans up after itself.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if [ "$(id -u)" -ne 0 ]; then
+  echo "docker/smoke-test.sh needs root (it starts its own dockerd)" >&2
+  exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+need=()
+for p in docker.io mmdebstrap curl; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || need+=("$p")
+done
+if [ ${#need[@]} -gt 0 ]; then
+  apt-get update -q
+  apt-get install -y -q --no-install-recommends "${need[@]}"
+fi
+
+W=$(mktemp -d /tmp/portico-docker.XXXXXX)
+DOCKER=/usr/bin/docker  # Debian's client has BuildKit built in
+export DOCKER_HOST=unix://$W/docker.sock
+port=${PORTICO_SMOKE_PORT:-18787}
+
+cleanup() {
+  $DOCKER rm -f portico-smoke >/dev/null 2>&1 || true
+  if [ -f "$W/dockerd.pid" ]; then
+    kill "$(cat "$W/dockerd.pid")" 2>/dev/null || true
+    for _ in $(seq 50); do [ -f "$W/dockerd.pid" ] || break; sleep 0.2; done
+  fi
+  grep -o " $W[^ ]*" /proc/mounts | sort -r | xargs -r -n1 umount -l 2>/dev/null || true
+  rm -rf "$W"
+}
+trap cleanup EXIT
+
+dockerd --bridge=none --iptables=false --ip-forward=false --ip-masq=false \
+  --data-root "$W/data" --exec-root "$W/exec" --pidfile "$W/dockerd.pid" \
+  -H "$DOCKER_HOST" > "$W/dockerd.log" 2>&1 &
+for _ in $(seq 100); do $DOCKER version >/dev/null 2>&1 && break; sleep 0.2; done
+$DOCKER version >/dev/null
+
+if ! $DOCKER image inspect debian:bookworm >/dev/null 2>&1; then
+  SRC=/etc/apt/sources.list.d/debian.sources
+  [ -f "$SRC" ] || SRC=/etc/apt/sources.list
+  TMPDIR=$W mmdebstrap --quiet --format=tar --variant=minbase bookworm "$W/base.tar" "$SRC"
+  $DOCKER import --change 'CMD ["/bin/bash"]' "$W/base.tar" debian:bookworm >/dev/null
+  $DOCKER tag debian:bookworm debian:bookworm-slim
+  rm -f "$W/base.tar"
+fi
+
+DOCKER_BUILDKIT=1 $DOCKER build --network host -f docker/Dockerfile -t portico:smoke .
+$DOCKER run -d --name portico-smoke --network host -e PORTICO_PORT="$port" portico:smoke >/dev/null
+
+ok=0
+for _ in $(seq 100); do
+  if body=$(curl -sf "http://127.0.0.1:$port/"); then ok=1; break; fi
+  sleep 0.1
+done
+if [ "$ok" -ne 1 ] || [ "$body" != "AI Gateway says hey!" ]; then
+  echo "container did not answer on port $port" >&2
+  $DOCKER logs portico-smoke >&2 || true
+  exit 1
+fi
+code=$(curl -s -o "$W/err.json" -w '%{http_code}' "http://127.0.0.1:$port/v1/chat/completions" \
+  -H 'content-type: application/json' -d '{"model":"m","messages":[]}')
+[ "$code" = 400 ] && grep -q "x-portkey-provider header is required" "$W/err.json"
+user=$($DOCKER exec portico-smoke id -u)
+[ "$user" != 0 ] || { echo "container runs as root" >&2; exit 1; }
+# A graceful stop must be quick (SIGTERM handled by the gateway itself).
+start=$(date +%s)
+$DOCKER stop -t 10 portico-smoke >/dev/null
+[ $(( $(date +%s) - start )) -lt 5 ] || { echo "docker stop took too long" >&2; exit 1; }
+echo "docker smoke test: image built, container answered on 127.0.0.1:$port, non-root, stopped cleanly"
