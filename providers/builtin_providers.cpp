@@ -2,6 +2,7 @@
 // openai_compatible/provider_table.cpp for an OpenAI-compatible one).
 #include <memory>
 
+#include "anthropic/anthropic_adapter.hpp"
 #include "mistral_ai/mistral_adapter.hpp"
 #include "openai_compatible/openai_compatible_adapter.hpp"
 #include "portico/provider_registry.hpp"
@@ -13,6 +14,7 @@ void registerBuiltinProviders(ProviderRegistry& registry) {
     registry.add(std::make_unique<providers::OpenAiCompatibleAdapter>(spec));
   }
   registry.add(std::make_unique<providers::MistralAdapter>());
+  registry.add(std::make_unique<providers::AnthropicAdapter>());
 }
 
 }  // namespace portico
