@@ -14,8 +14,8 @@ namespace portico {
 
 // `retry` of a config node.
 struct RetrySettings {
-  int attempts = 0;                   // retries after the first try (at most 5)
-  std::vector<int> on_status_codes;   // empty: the default list {429, 500, 502, 503, 504}
+  int attempts = 0;                  // retries after the first try (at most 5)
+  std::vector<int> on_status_codes;  // empty: the default list {429, 500, 502, 503, 504}
   bool use_retry_after_header = false;
 };
 

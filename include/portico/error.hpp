@@ -24,8 +24,8 @@ struct GatewayError {
 template <class T>
 class Expected {
  public:
-  Expected(T value) : v_(std::move(value)) {}               // NOLINT: implicit by design
-  Expected(GatewayError error) : v_(std::move(error)) {}    // NOLINT: implicit by design
+  Expected(T value) : v_(std::move(value)) {}             // NOLINT: implicit by design
+  Expected(GatewayError error) : v_(std::move(error)) {}  // NOLINT: implicit by design
   bool ok() const { return v_.index() == 0; }
   explicit operator bool() const { return ok(); }
   T& value() & { return std::get<0>(v_); }

@@ -17,8 +17,8 @@ namespace portico {
 struct ClientRequest {
   Endpoint endpoint = Endpoint::kChatCompletions;
   std::string method = "POST";
-  std::string path;   // after "/v1", e.g. "/chat/completions" or "/files/abc"
-  std::string query;  // without the '?', may be empty
+  std::string path;                     // after "/v1", e.g. "/chat/completions" or "/files/abc"
+  std::string query;                    // without the '?', may be empty
   const HeaderList* headers = nullptr;  // the client's headers, lower-case names
   std::string_view raw_body;            // the bytes the client sent
   // The parsed JSON body with override_params merged in, or null when the body is not JSON

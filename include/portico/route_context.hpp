@@ -19,7 +19,7 @@ struct RouteContext {
   // "config"; credentials come only from the config).
   bool from_config = false;
 
-  std::string trace_id;                            // echoed or generated
+  std::string trace_id;                                // echoed or generated
   nlohmann::json metadata = nlohmann::json::object();  // x-portkey-metadata
 
   // Header settings that apply to every target and win over the config.

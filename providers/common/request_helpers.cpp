@@ -46,11 +46,19 @@ void copyForwardedHeaders(const ClientRequest& request, const Target& target, He
 namespace {
 
 bool isDroppedOnPassthrough(std::string_view name) {
-  static constexpr std::array<std::string_view, 13> kDropped = {
-      "host",           "content-length", "expect",        "connection",
-      "keep-alive",     "proxy-connection", "te",          "trailer",
-      "transfer-encoding", "upgrade",     "authorization", "x-api-key",
-      "accept-encoding"};
+  static constexpr std::array<std::string_view, 13> kDropped = {"host",
+                                                                "content-length",
+                                                                "expect",
+                                                                "connection",
+                                                                "keep-alive",
+                                                                "proxy-connection",
+                                                                "te",
+                                                                "trailer",
+                                                                "transfer-encoding",
+                                                                "upgrade",
+                                                                "authorization",
+                                                                "x-api-key",
+                                                                "accept-encoding"};
   if (name.starts_with("x-portkey-")) {
     return true;
   }
@@ -108,8 +116,9 @@ MappedResponse normaliseError(std::string_view provider, const UpstreamReply& re
   } else if (parsed.is_object() && parsed.contains("error")) {
     error = errors::providerError(reply.status, provider, asMessage(parsed["error"]));
   } else if (parsed.is_object() && parsed.contains("message")) {
-    error = errors::providerError(reply.status, provider, asMessage(parsed["message"]),
-                                  fieldOrNull(parsed, "type"), nullptr, fieldOrNull(parsed, "code"));
+    error =
+        errors::providerError(reply.status, provider, asMessage(parsed["message"]),
+                              fieldOrNull(parsed, "type"), nullptr, fieldOrNull(parsed, "code"));
   } else if (parsed.is_object() && parsed.contains("detail")) {
     error = errors::providerError(reply.status, provider, asMessage(parsed["detail"]));
   } else if (!parsed.is_discarded()) {

@@ -12,25 +12,22 @@ std::string sseData(const json& payload) {
 
 std::string sseDone() { return "data: [DONE]\n\n"; }
 
-std::string sseError(std::string_view provider,
-                     std::string_view message,
-                     json type,
-                     json code) {
-  return sseData(errors::providerError(500, provider, message, std::move(type), nullptr,
-                                       std::move(code))
-                     .body);
+std::string sseError(std::string_view provider, std::string_view message, json type, json code) {
+  return sseData(
+      errors::providerError(500, provider, message, std::move(type), nullptr, std::move(code))
+          .body);
 }
 
 long long unixSeconds(std::chrono::system_clock::time_point now) {
   return std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count();
 }
 
-json chatChunk(std::string_view id, std::string_view model, long long created,
+json chatChunk(std::string_view id,
+               std::string_view model,
+               long long created,
                std::string_view provider) {
-  json chunk = {{"id", id},
-                {"object", "chat.completion.chunk"},
-                {"created", created},
-                {"model", model}};
+  json chunk = {
+      {"id", id}, {"object", "chat.completion.chunk"}, {"created", created}, {"model", model}};
   if (!provider.empty()) {
     chunk["provider"] = provider;
   }

@@ -62,15 +62,14 @@ GatewayError unsupportedEndpoint(std::string_view fn, std::string_view provider)
 }
 
 GatewayError requestTimeout(long long timeout_ms) {
-  return GatewayError{
-      408,
-      json{{"error",
-            {{"message", "Request exceeded the timeout sent in the request: " +
-                             std::to_string(timeout_ms) + "ms"},
-             {"type", "timeout_error"},
-             {"param", nullptr},
-             {"code", nullptr}}}},
-      false};
+  return GatewayError{408,
+                      json{{"error",
+                            {{"message", "Request exceeded the timeout sent in the request: " +
+                                             std::to_string(timeout_ms) + "ms"},
+                             {"type", "timeout_error"},
+                             {"param", nullptr},
+                             {"code", nullptr}}}},
+                      false};
 }
 
 GatewayError upstreamUnreachable(std::string_view provider, std::string_view detail) {
@@ -82,9 +81,12 @@ GatewayError upstreamTimeout(std::string_view provider) {
   return providerError(504, provider, "the provider sent no response in time", "upstream_timeout");
 }
 
-GatewayError providerError(
-    int status, std::string_view provider, std::string_view message, json type, json param,
-    json code) {
+GatewayError providerError(int status,
+                           std::string_view provider,
+                           std::string_view message,
+                           json type,
+                           json param,
+                           json code) {
   return GatewayError{status,
                       json{{"error",
                             {{"message", std::string(provider) + " error: " + std::string(message)},

@@ -11,13 +11,23 @@ constexpr std::string_view kPrefix = "x-portkey-";
 
 // x-portkey-* headers with a meaning of their own; every other x-portkey-<name> header becomes
 // the provider option <name> (dashes turned into underscores) of a header-built target.
-constexpr std::array<std::string_view, 17> kGenericHeaders = {
-    "provider",      "config",        "api-key",
-    "virtual-key",   "custom-host",   "forward-headers",
-    "request-timeout", "trace-id",    "metadata",
-    "strict-open-ai-compliance", "cache-force-refresh", "cache",
-    "retry-count",   "mode",          "default-input-guardrails",
-    "default-output-guardrails", "cache-namespace"};
+constexpr std::array<std::string_view, 17> kGenericHeaders = {"provider",
+                                                              "config",
+                                                              "api-key",
+                                                              "virtual-key",
+                                                              "custom-host",
+                                                              "forward-headers",
+                                                              "request-timeout",
+                                                              "trace-id",
+                                                              "metadata",
+                                                              "strict-open-ai-compliance",
+                                                              "cache-force-refresh",
+                                                              "cache",
+                                                              "retry-count",
+                                                              "mode",
+                                                              "default-input-guardrails",
+                                                              "default-output-guardrails",
+                                                              "cache-namespace"};
 
 std::string_view trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) {
@@ -141,8 +151,9 @@ Expected<RouteContext> parseRouteContext(const HeaderList& headers,
     long long ms = 0;
     auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), ms);
     if (ec != std::errc() || end != text.data() + text.size() || ms <= 0) {
-      return errors::failure(400, "Invalid x-portkey-request-timeout: expected a positive "
-                                  "number of milliseconds");
+      return errors::failure(400,
+                             "Invalid x-portkey-request-timeout: expected a positive "
+                             "number of milliseconds");
     }
     ctx.request_timeout_ms = ms;
   }

@@ -18,8 +18,8 @@ bool isIpLiteral(const std::string& host) {
 }
 
 std::string hostHeader(const UpstreamRequest& request) {
-  std::string host = request.host.find(':') != std::string::npos ? "[" + request.host + "]"
-                                                                  : request.host;
+  std::string host =
+      request.host.find(':') != std::string::npos ? "[" + request.host + "]" : request.host;
   bool default_port = (request.scheme == "https" && request.port == "443") ||
                       (request.scheme == "http" && request.port == "80");
   return default_port ? host : host + ":" + request.port;
@@ -200,7 +200,8 @@ Client::Client(ssl::context& tls, UpstreamSettings settings)
     : tls_(tls), settings_(settings), pool_(settings_) {}
 
 Awaitable<std::variant<std::unique_ptr<Connection>, Failure>> Client::connect(
-    const UpstreamRequest& request, std::optional<Clock::time_point> deadline,
+    const UpstreamRequest& request,
+    std::optional<Clock::time_point> deadline,
     CancelToken* cancel) {
   auto executor = co_await net::this_coro::executor;
   tcp::resolver resolver(executor);
@@ -225,8 +226,8 @@ Awaitable<std::variant<std::unique_ptr<Connection>, Failure>> Client::connect(
     if (failure.kind == FailureKind::kReadTimeout) {
       failure = {FailureKind::kConnect, "connect timed out"};
     }
-    failure.detail = "cannot connect to " + request.host + ":" + request.port + ": " +
-                     failure.detail;
+    failure.detail =
+        "cannot connect to " + request.host + ":" + request.port + ": " + failure.detail;
     co_return failure;
   }
   stream.socket().set_option(tcp::no_delay(true));
@@ -312,8 +313,8 @@ Awaitable<StartResult> Client::attempt(const UpstreamRequest& request,
     co_return failure;
   }
 
-  auto exchange = std::make_unique<Exchange>(std::move(connection), key, pool_, settings_,
-                                             deadline, cancel);
+  auto exchange =
+      std::make_unique<Exchange>(std::move(connection), key, pool_, settings_, deadline, cancel);
   auto header_ec = co_await exchange->readHeader();
   if (header_ec) {
     Failure failure = classify(header_ec, deadline, cancel, FailureKind::kBroken);

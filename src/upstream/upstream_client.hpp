@@ -150,7 +150,8 @@ class Client {
 
  private:
   Awaitable<std::variant<std::unique_ptr<Connection>, Failure>> connect(
-      const UpstreamRequest& request, std::optional<Clock::time_point> deadline,
+      const UpstreamRequest& request,
+      std::optional<Clock::time_point> deadline,
       CancelToken* cancel);
   Awaitable<StartResult> attempt(const UpstreamRequest& request,
                                  std::unique_ptr<Connection> connection,

@@ -68,8 +68,8 @@ TEST_F(CoreTest, HealthIsJson) {
 }
 
 TEST_F(CoreTest, UnknownRouteIs404WithPortkeysBody) {
-  for (auto [method, path] : {std::pair{"GET", "/nope"}, {"PUT", "/v1/chat/completions"},
-                              {"POST", "/v2/chat"}}) {
+  for (auto [method, path] :
+       {std::pair{"GET", "/nope"}, {"PUT", "/v1/chat/completions"}, {"POST", "/v2/chat"}}) {
     auto response = httpRequest(gateway.port(), method, path);
     EXPECT_EQ(response.status, 404) << method << " " << path;
     EXPECT_EQ(json::parse(response.body), json::parse(R"({"message":"Not Found","ok":false})"));
@@ -181,8 +181,7 @@ TEST_F(CoreTest, ValidationErrorsUsePortkeysBodies) {
   std::vector<Case> cases = {
       {{}, "Either x-portkey-config or x-portkey-provider header is required"},
       {{{"x-portkey-provider", "nope"}}, "Invalid provider passed"},
-      {{{"x-portkey-config", "{not json"}},
-       "Invalid config passed. You need to pass a valid json"},
+      {{{"x-portkey-config", "{not json"}}, "Invalid config passed. You need to pass a valid json"},
       {{{"x-portkey-provider", "openai"}, {"x-portkey-custom-host", "http://169.254.169.254/v1"}},
        "Invalid custom host"},
       {{{"x-portkey-provider", "openai"}, {"x-portkey-custom-host", "http://10.0.0.1/v1"}},
@@ -243,10 +242,10 @@ TEST_F(CoreTest, UpstreamErrorKeepsStatusAndIsNormalised) {
 }
 
 TEST_F(CoreTest, MissingKeyIs401WithoutCallingUpstream) {
-  auto response = postJson(gateway.port(), "/v1/chat/completions",
-                           {{"x-portkey-provider", "openai"},
-                            {"x-portkey-custom-host", upstream.baseUrl() + "/v1"}},
-                           kChatBody);
+  auto response = postJson(
+      gateway.port(), "/v1/chat/completions",
+      {{"x-portkey-provider", "openai"}, {"x-portkey-custom-host", upstream.baseUrl() + "/v1"}},
+      kChatBody);
   EXPECT_EQ(response.status, 401);
   EXPECT_EQ(upstream.requestCount(), 0u);
 }
@@ -287,12 +286,12 @@ TEST(CoreFailures, UnreachableUpstreamIs502Json) {
     dead_port = closed.port();
   }
   TestGateway gateway;
-  auto response = postJson(gateway.port(), "/v1/chat/completions",
-                           {{"x-portkey-provider", "openai"},
-                            {"x-portkey-api-key", "sk-test"},
-                            {"x-portkey-custom-host",
-                             "http://127.0.0.1:" + std::to_string(dead_port) + "/v1"}},
-                           kChatBody);
+  auto response =
+      postJson(gateway.port(), "/v1/chat/completions",
+               {{"x-portkey-provider", "openai"},
+                {"x-portkey-api-key", "sk-test"},
+                {"x-portkey-custom-host", "http://127.0.0.1:" + std::to_string(dead_port) + "/v1"}},
+               kChatBody);
   EXPECT_EQ(response.status, 502);
   auto body = json::parse(response.body);
   EXPECT_EQ(body["provider"], "openai");
@@ -366,9 +365,9 @@ TEST(CoreLimits, OversizedHeadersAre413) {
   auto options = TestGateway::defaultOptions();
   options.max_header_bytes = 2048;
   TestGateway gateway(options);
-  auto response = postJson(gateway.port(), "/v1/chat/completions",
-                           {{"x-portkey-provider", "openai"}, {"x-big", std::string(4096, 'a')}},
-                           kChatBody);
+  auto response =
+      postJson(gateway.port(), "/v1/chat/completions",
+               {{"x-portkey-provider", "openai"}, {"x-big", std::string(4096, 'a')}}, kChatBody);
   EXPECT_EQ(response.status, 413);
 }
 
@@ -409,19 +408,19 @@ TEST(CoreProviders, OllamaNeedsNoKeyAndUsesItsV1Route) {
     return chatCompletion();
   });
   TestGateway gateway;
-  auto response = postJson(
-      gateway.port(), "/v1/chat/completions",
-      {{"x-portkey-provider", "ollama"}, {"x-portkey-custom-host", upstream.baseUrl()}},
-      R"({"model":"llama3","messages":[{"role":"user","content":"hi"}]})");
+  auto response =
+      postJson(gateway.port(), "/v1/chat/completions",
+               {{"x-portkey-provider", "ollama"}, {"x-portkey-custom-host", upstream.baseUrl()}},
+               R"({"model":"llama3","messages":[{"role":"user","content":"hi"}]})");
   EXPECT_EQ(response.status, 200) << response.body;
   EXPECT_EQ(upstream.lastRequest()->target, "/v1/chat/completions");
 }
 
 TEST(CoreProviders, OllamaWithoutCustomHostIsAClearError) {
   TestGateway gateway;
-  auto response = postJson(gateway.port(), "/v1/chat/completions",
-                           {{"x-portkey-provider", "ollama"}},
-                           R"({"model":"llama3","messages":[]})");
+  auto response =
+      postJson(gateway.port(), "/v1/chat/completions", {{"x-portkey-provider", "ollama"}},
+               R"({"model":"llama3","messages":[]})");
   EXPECT_EQ(response.status, 400);
   EXPECT_NE(response.body.find("custom host"), std::string::npos);
 }

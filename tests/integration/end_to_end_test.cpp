@@ -34,9 +34,8 @@ TEST(EndToEnd, SeedExamplesWorkAgainstTheBinary) {
                              {"x-portkey-custom-host", upstream.baseUrl() + "/v1"}},
                             kChatBody);
   EXPECT_EQ(by_header.status, 200) << by_header.body;
-  json config = {{"provider", "openai"},
-                 {"api_key", "sk-seed"},
-                 {"custom_host", upstream.baseUrl() + "/v1"}};
+  json config = {
+      {"provider", "openai"}, {"api_key", "sk-seed"}, {"custom_host", upstream.baseUrl() + "/v1"}};
   auto by_config = postJson(portico.port(), "/v1/chat/completions",
                             {{"x-portkey-config", config.dump()}}, kChatBody);
   EXPECT_EQ(by_config.status, 200) << by_config.body;

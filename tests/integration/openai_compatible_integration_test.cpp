@@ -31,9 +31,9 @@ TEST_P(OpenAiCompatibleProvider, ChatReachesTheRightPathWithTheRightAuth) {
   const auto& spec = GetParam();
   const std::string expected_prefix = std::string(spec.api_prefix);
   FakeUpstream upstream([&](const RecordedRequest& r) {
-    bool auth_ok = spec.auth == AuthStyle::kNone ? !r.hasHeader("authorization")
-                                                 : r.header("authorization") == "Bearer key-" +
-                                                                                    std::string(spec.id);
+    bool auth_ok = spec.auth == AuthStyle::kNone
+                       ? !r.hasHeader("authorization")
+                       : r.header("authorization") == "Bearer key-" + std::string(spec.id);
     if (!auth_ok) {
       return FakeResponse::json(401, R"({"error":{"message":"bad auth"}})");
     }
@@ -55,8 +55,8 @@ TEST_P(OpenAiCompatibleProvider, ChatReachesTheRightPathWithTheRightAuth) {
     EXPECT_EQ(response.header("x-portkey-provider"), spec.id);
   }
   if (spec.endpoints & providers::kEmbed) {
-    auto response = postJson(gateway.port(), "/v1/embeddings", headers,
-                             R"({"model":"m","input":"hi"})");
+    auto response =
+        postJson(gateway.port(), "/v1/embeddings", headers, R"({"model":"m","input":"hi"})");
     ASSERT_EQ(response.status, 200) << spec.id << ": " << response.body;
     std::string expected = spec.embeddings_path.empty()
                                ? basePath(spec) + expected_prefix + "/embeddings"

@@ -67,8 +67,8 @@ TEST(Streaming, RelaysBytesUnchangedWithDone) {
 TEST(Streaming, EachChunkArrivesBeforeTheNextIsSent) {
   auto gate = std::make_shared<Gate>();
   FakeUpstream upstream([gate](const RecordedRequest&) {
-    FakeResponse r = FakeResponse::sse({chunkEvent("first"), chunkEvent("second"),
-                                        "data: [DONE]\n\n"});
+    FakeResponse r =
+        FakeResponse::sse({chunkEvent("first"), chunkEvent("second"), "data: [DONE]\n\n"});
     // The second chunk is held back until the client has seen the first through the gateway.
     r.before_chunk = [gate](std::size_t index) {
       if (index == 1) {
@@ -93,8 +93,8 @@ TEST(Streaming, NonSuccessUpstreamIsAJsonError) {
                                    R"("type":"requests","param":null,"code":"rate_limit"}})");
   });
   TestGateway gateway;
-  auto response = postJson(gateway.port(), "/v1/chat/completions", headersFor(upstream),
-                           kStreamBody);
+  auto response =
+      postJson(gateway.port(), "/v1/chat/completions", headersFor(upstream), kStreamBody);
   EXPECT_EQ(response.status, 429);
   EXPECT_EQ(response.header("content-type"), "application/json");
   auto body = json::parse(response.body);
@@ -173,8 +173,9 @@ TEST(Streaming, ClientDisconnectBeforeAnswerCancelsTheUpstream) {
     return r;
   });
   TestGateway gateway;
-  std::string raw = "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\n"
-                    "content-type: application/json\r\n";
+  std::string raw =
+      "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\n"
+      "content-type: application/json\r\n";
   for (const auto& [name, value] : headersFor(upstream)) {
     raw += name + ": " + value + "\r\n";
   }

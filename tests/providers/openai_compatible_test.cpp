@@ -27,9 +27,9 @@ TEST(OpenAiCompatible, AtLeastThirtyFiveProvidersAreRegistered) {
   registerBuiltinProviders(registry);
   std::size_t compatible = openAiCompatibleSpecs().size() + 1;  // + mistral-ai
   EXPECT_GE(compatible, 35u);
-  for (const char* id : {"openai", "groq", "together-ai", "mistral-ai", "perplexity-ai",
-                         "anyscale", "ollama", "deepseek", "fireworks-ai", "openrouter",
-                         "deepinfra", "x-ai", "cerebras"}) {
+  for (const char* id :
+       {"openai", "groq", "together-ai", "mistral-ai", "perplexity-ai", "anyscale", "ollama",
+        "deepseek", "fireworks-ai", "openrouter", "deepinfra", "x-ai", "cerebras"}) {
     EXPECT_NE(registry.find(id), nullptr) << id;
   }
 }

@@ -52,8 +52,8 @@ struct FakeResponse {
   bool close_after_response = false;
 
   static FakeResponse json(int status, std::string body);
-  static FakeResponse sse(std::vector<std::string> events, std::string content_type =
-                                                               "text/event-stream");
+  static FakeResponse sse(std::vector<std::string> events,
+                          std::string content_type = "text/event-stream");
 };
 
 using Handler = std::function<FakeResponse(const RecordedRequest&)>;

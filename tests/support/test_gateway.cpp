@@ -58,8 +58,8 @@ unsigned short freePort() {
 
 GatewayProcess::GatewayProcess(std::vector<std::string> args) {
   port_ = freePort();
-  log_path_ = "/tmp/portico-e2e-" + std::to_string(::getpid()) + "-" + std::to_string(port_) +
-              ".log";
+  log_path_ =
+      "/tmp/portico-e2e-" + std::to_string(::getpid()) + "-" + std::to_string(port_) + ".log";
   std::vector<std::string> argv_storage = {PORTICO_BINARY_PATH, "--port", std::to_string(port_),
                                            "--ca-file", testCaFile()};
   argv_storage.insert(argv_storage.end(), args.begin(), args.end());

@@ -1,6 +1,6 @@
-#include "portico/route_context.hpp"
-
 #include <gtest/gtest.h>
+
+#include "portico/route_context.hpp"
 
 namespace portico {
 namespace {
@@ -41,8 +41,8 @@ TEST(RouteContextParser, KeyPrecedence) {
   auto bearer = parseRouteContext(
       {{"x-portkey-provider", "openai"}, {"authorization", "bearer sk-bearer"}}, options());
   EXPECT_EQ(bearer->config.api_key, "sk-bearer");
-  auto anthropic = parseRouteContext(
-      {{"x-portkey-provider", "anthropic"}, {"x-api-key", "sk-ant"}}, options());
+  auto anthropic =
+      parseRouteContext({{"x-portkey-provider", "anthropic"}, {"x-api-key", "sk-ant"}}, options());
   EXPECT_EQ(anthropic->config.api_key, "sk-ant");
   auto none = parseRouteContext({{"x-portkey-provider", "ollama"}}, options());
   EXPECT_FALSE(none->config.api_key.has_value());
@@ -90,18 +90,18 @@ TEST(RouteContextParser, Errors) {
                 {{"x-portkey-provider", "openai"}, {"x-portkey-custom-host", "http://10.0.0.1"}},
                 options())),
             "Invalid custom host");
-  EXPECT_EQ(parseRouteContext(
-                {{"x-portkey-provider", "openai"}, {"x-portkey-request-timeout", "soon"}},
-                options())
-                .error()
-                .status,
-            400);
+  EXPECT_EQ(
+      parseRouteContext({{"x-portkey-provider", "openai"}, {"x-portkey-request-timeout", "soon"}},
+                        options())
+          .error()
+          .status,
+      400);
   EXPECT_EQ(message(parseRouteContext({{"x-portkey-config", "nope"}}, options())),
             "Invalid config passed. You need to pass a valid json");
-  EXPECT_EQ(message(parseRouteContext({{"x-portkey-config", R"({"retry":{"attempts":1}})"}},
-                                      options())),
-            "Either x-portkey-provider needs to be passed. Or the x-portkey-config header should "
-            "have a valid config with provider details in it.");
+  EXPECT_EQ(
+      message(parseRouteContext({{"x-portkey-config", R"({"retry":{"attempts":1}})"}}, options())),
+      "Either x-portkey-provider needs to be passed. Or the x-portkey-config header should "
+      "have a valid config with provider details in it.");
 }
 
 TEST(RouteContextParser, ConfigWinsOverProviderHeaders) {
