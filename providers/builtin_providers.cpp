@@ -3,6 +3,8 @@
 #include <memory>
 
 #include "anthropic/anthropic_adapter.hpp"
+#include "azure_openai/azure_openai_adapter.hpp"
+#include "cohere/cohere_adapter.hpp"
 #include "mistral_ai/mistral_adapter.hpp"
 #include "openai_compatible/openai_compatible_adapter.hpp"
 #include "portico/provider_registry.hpp"
@@ -14,6 +16,8 @@ void registerBuiltinProviders(ProviderRegistry& registry) {
     registry.add(std::make_unique<providers::OpenAiCompatibleAdapter>(spec));
   }
   registry.add(std::make_unique<providers::MistralAdapter>());
+  registry.add(std::make_unique<providers::AzureOpenAiAdapter>());
+  registry.add(std::make_unique<providers::CohereAdapter>());
   registry.add(std::make_unique<providers::AnthropicAdapter>());
 }
 
