@@ -168,7 +168,9 @@ Awaitable<bool> relayStream(Worker& worker,
   reply.stream.reset();  // hands a cleanly finished connection back to the pool
   stream.expires_after(write_timeout);
   auto last = co_await net::async_write(stream, http::make_chunk_last(), kUseTuple);
-  co_return !std::get<0>(last) && upstream_ok;
+  // The client's response is complete either way, so a broken upstream does not cost the client
+  // its keep-alive connection.
+  co_return !std::get<0>(last);
 }
 
 void logAccess(const Worker& worker,
