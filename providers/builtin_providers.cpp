@@ -5,9 +5,11 @@
 #include "anthropic/anthropic_adapter.hpp"
 #include "azure_openai/azure_openai_adapter.hpp"
 #include "cohere/cohere_adapter.hpp"
+#include "google/google_adapter.hpp"
 #include "mistral_ai/mistral_adapter.hpp"
 #include "openai_compatible/openai_compatible_adapter.hpp"
 #include "portico/provider_registry.hpp"
+#include "vertex_ai/vertex_adapter.hpp"
 
 namespace portico {
 
@@ -19,6 +21,8 @@ void registerBuiltinProviders(ProviderRegistry& registry) {
   registry.add(std::make_unique<providers::AzureOpenAiAdapter>());
   registry.add(std::make_unique<providers::CohereAdapter>());
   registry.add(std::make_unique<providers::AnthropicAdapter>());
+  registry.add(std::make_unique<providers::GoogleAdapter>());
+  registry.add(std::make_unique<providers::VertexAdapter>());
 }
 
 }  // namespace portico

@@ -1,0 +1,28 @@
+#pragma once
+
+#include <string_view>
+
+#include "portico/provider_adapter.hpp"
+
+namespace portico::providers {
+
+inline constexpr std::string_view kGoogleBaseUrl = "https://generativelanguage.googleapis.com";
+
+// The `google` provider (Gemini API, AI Studio): chat completions and embeddings translated to
+// and from generateContent / streamGenerateContent?alt=sse / embedContent /
+// batchEmbedContents; other /v1/* paths are passed through below the base URL. The key travels
+// in the x-goog-api-key header, never in the URL.
+class GoogleAdapter : public ProviderAdapter {
+ public:
+  std::string_view id() const override { return "google"; }
+  bool supports(Endpoint endpoint) const override;
+  Expected<UpstreamRequest> buildRequest(const ClientRequest& request,
+                                         const Target& target) const override;
+  MappedResponse mapResponse(const ClientRequest& request,
+                             const Target& target,
+                             UpstreamReply reply) const override;
+  std::unique_ptr<StreamTransformer> makeStreamTransformer(const ClientRequest& request,
+                                                           const Target& target) const override;
+};
+
+}  // namespace portico::providers
