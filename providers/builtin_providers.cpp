@@ -4,6 +4,7 @@
 
 #include "anthropic/anthropic_adapter.hpp"
 #include "azure_openai/azure_openai_adapter.hpp"
+#include "bedrock/bedrock_adapter.hpp"
 #include "cohere/cohere_adapter.hpp"
 #include "google/google_adapter.hpp"
 #include "mistral_ai/mistral_adapter.hpp"
@@ -21,6 +22,7 @@ void registerBuiltinProviders(ProviderRegistry& registry) {
   registry.add(std::make_unique<providers::AzureOpenAiAdapter>());
   registry.add(std::make_unique<providers::CohereAdapter>());
   registry.add(std::make_unique<providers::AnthropicAdapter>());
+  registry.add(std::make_unique<providers::BedrockAdapter>());
   registry.add(std::make_unique<providers::GoogleAdapter>());
   registry.add(std::make_unique<providers::VertexAdapter>());
 }
