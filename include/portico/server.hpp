@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -29,6 +30,13 @@ struct ServerOptions {
   std::string ca_file;  // extra CA bundle for upstream TLS, besides the system store
   std::vector<std::string> trusted_custom_hosts;  // empty: Portkey's default list
   bool access_log = true;
+  // Multiplies every wait between retries (backoff and retry-after). The retry policy still
+  // decides with the real values; tests set this small so they need not sleep for seconds.
+  double retry_delay_scale = 1.0;
+  // Memory bound of the in-process response cache used by `cache.mode: "simple"`.
+  std::size_t cache_max_bytes = 64 * 1024 * 1024;
+  // The response cache's clock (empty: steady_clock); tests inject one to expire entries.
+  std::function<std::chrono::steady_clock::time_point()> cache_clock;
 };
 
 // The gateway: N worker threads, each with its own event loop, acceptor (SO_REUSEPORT) and

@@ -49,8 +49,8 @@ Target resolveTarget(const ConfigNode& leaf, const Inherited& parent, const Rout
   } else if (settings.forward_headers) {
     target.forward_headers = *settings.forward_headers;
   }
-  target.request_timeout_ms = ctx.request_timeout_ms ? ctx.request_timeout_ms
-                                                     : settings.request_timeout_ms;
+  target.request_timeout_ms =
+      ctx.request_timeout_ms ? ctx.request_timeout_ms : settings.request_timeout_ms;
   if (target.request_timeout_ms && *target.request_timeout_ms <= 0) {
     target.request_timeout_ms.reset();  // 0 means no timeout, as in Portkey
   }

@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "portico/custom_host_policy.hpp"
+#include "routing/response_cache.hpp"
 #include "server/session.hpp"
 
 namespace portico {
@@ -59,6 +60,9 @@ struct Server::Impl {
   CustomHostPolicy host_policy;
   RouteContextOptions route_options;
   std::unique_ptr<net::ssl::context> tls;
+  // Shared by every worker; only requests whose config enables caching touch it.
+  // Declared before the workers, so it outlives them.
+  std::unique_ptr<routing::ResponseCache> cache;
   std::vector<std::unique_ptr<server::Worker>> workers;
   std::vector<std::thread> threads;
   unsigned short port = 0;
@@ -74,6 +78,8 @@ struct Server::Impl {
       return host_policy.isAllowed(url);
     };
     route_options.make_trace_id = &makeTraceId;
+    cache = std::make_unique<routing::MemoryResponseCache>(options.cache_max_bytes,
+                                                           options.cache_clock);
   }
 
   void bind(server::Worker& worker, unsigned short bind_port) {
@@ -134,8 +140,9 @@ void Server::start() {
   threads = std::max(1, threads);
   unsigned short port = impl.options.port;
   for (int i = 0; i < threads; ++i) {
-    auto worker = std::make_unique<server::Worker>(impl.options, *impl.registry,
-                                                   impl.route_options, *impl.tls);
+    auto worker = std::make_unique<server::Worker>(impl.options, *impl.registry, impl.route_options,
+                                                   *impl.tls);
+    worker->context.cache = impl.cache.get();
     try {
       impl.bind(*worker, port);
     } catch (const std::exception& e) {
