@@ -3,6 +3,7 @@
 #include <chrono>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -35,6 +36,7 @@ struct UpstreamReply {
   int status = 0;
   std::string content_type;
   std::string body;
+  HeaderList headers;  // the upstream's response headers, lower-case names
 };
 
 // The answer for the client.
@@ -54,6 +56,20 @@ class StreamTransformer {
   // The upstream ended. `complete` is false when the connection broke or timed out mid-stream:
   // then append an error event the client can see. Appends any trailing chunks and "[DONE]".
   virtual void finish(bool complete, std::string& out) = 0;
+};
+
+// A credential the gateway must fetch over HTTP before buildRequest(), such as an OAuth access
+// token for a Google service account. The forwarder sends `request` (its host must pass the
+// custom-host guard), hands the answer to parseTokenReply(), caches the token under `cache_key`
+// until shortly before it expires, and calls buildRequest() with the token as Target::api_key.
+struct TokenExchange {
+  std::string cache_key;  // identifies the credential; a hash, never the secret itself
+  UpstreamRequest request;
+};
+
+struct FetchedToken {
+  std::string token;
+  std::chrono::seconds expires_in{0};
 };
 
 // A stateless translator for one provider. Adapters never include Beast or Asio.
@@ -81,6 +97,18 @@ class ProviderAdapter {
   // A transformer for a 2xx streamed answer, or nullptr to relay the upstream bytes unchanged.
   virtual std::unique_ptr<StreamTransformer> makeStreamTransformer(const ClientRequest& request,
                                                                    const Target& target) const = 0;
+
+  // The token to fetch before buildRequest(), if the target's credentials need one (nullopt:
+  // none). Most providers need none.
+  virtual Expected<std::optional<TokenExchange>> tokenExchange(
+      const Target& /*target*/, std::chrono::system_clock::time_point /*now*/) const {
+    return std::optional<TokenExchange>();
+  }
+
+  // Reads the token endpoint's answer for a tokenExchange() request.
+  virtual Expected<FetchedToken> parseTokenReply(const UpstreamReply& /*reply*/) const {
+    return errors::failure(500, "this provider fetches no tokens");
+  }
 };
 
 using ProviderAdapterPtr = std::unique_ptr<const ProviderAdapter>;

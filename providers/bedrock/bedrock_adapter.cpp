@@ -567,7 +567,9 @@ MappedResponse mapError(const UpstreamReply& reply) {
   // "__type" looks like "ThrottlingException:http://internal.amazon.com/coral/..." or
   // "com.amazon.coral.validate#ValidationException".
   json type = nullptr;
-  std::string raw_type = stringField(parsed, "__type");
+  // AWS names the error in x-amzn-errortype; older answers carry it in the body's "__type".
+  std::string raw_type(findHeader(reply.headers, "x-amzn-errortype").value_or(""));
+  if (raw_type.empty()) raw_type = stringField(parsed, "__type");
   if (auto colon = raw_type.find(':'); colon != std::string::npos) raw_type.erase(colon);
   if (auto hash = raw_type.rfind('#'); hash != std::string::npos) raw_type.erase(0, hash + 1);
   if (!raw_type.empty()) type = raw_type;

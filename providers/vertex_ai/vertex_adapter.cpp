@@ -1,9 +1,11 @@
 #include "vertex_ai/vertex_adapter.hpp"
 
 #include "anthropic/anthropic_adapter.hpp"
+#include "common/aws_sigv4.hpp"
 #include "common/request_helpers.hpp"
 #include "common/stream_helpers.hpp"
 #include "google/gemini_mapping.hpp"
+#include "vertex_ai/service_account_jwt.hpp"
 
 namespace portico::providers {
 
@@ -132,15 +134,7 @@ bool VertexAdapter::supports(Endpoint endpoint) const {
 Expected<UpstreamRequest> VertexAdapter::buildRequest(const ClientRequest& request,
                                                       const Target& target) const {
   if (target.api_key.empty()) {
-    if (hasServiceAccount(target)) {
-      // Signing the assertion is implemented (service_account_jwt.hpp); the token exchange
-      // needs an HTTP call that adapters cannot make yet.
-      return errors::failure(
-          400,
-          "vertex-ai: service-account authentication (vertex_service_account_json) is not wired "
-          "yet: the token exchange is not implemented. Send an OAuth access token as "
-          "Authorization: Bearer <token> instead");
-    }
+    // A service account is turned into an access token by tokenExchange() before this call.
     return errors::missingApiKey(kProvider);
   }
   std::string region = target.option("vertex_region");
@@ -320,6 +314,61 @@ std::unique_ptr<StreamTransformer> VertexAdapter::makeStreamTransformer(
   return gemini::makeStreamTransformer(std::string(kProvider), gemini::requestModel(request),
                                        unixSeconds(request.now),
                                        gemini::wantsStreamUsage(request.body));
+}
+
+}  // namespace portico::providers
+
+namespace portico::providers {
+
+Expected<std::optional<TokenExchange>> VertexAdapter::tokenExchange(
+    const Target& target, std::chrono::system_clock::time_point now) const {
+  if (!hasServiceAccount(target)) {
+    return std::optional<TokenExchange>();
+  }
+  std::string error;
+  auto key = vertex::parseServiceAccount(target.options["vertex_service_account_json"], &error);
+  if (!key) {
+    return errors::failure(400, "vertex-ai: invalid vertex_service_account_json: " + error);
+  }
+  const long long issued_at =
+      std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count();
+  auto assertion = vertex::buildJwtAssertion(*key, issued_at, &error);
+  if (!assertion) {
+    return errors::failure(400, "vertex-ai: cannot sign with the service account: " + error);
+  }
+  const std::string token_uri =
+      key->token_uri.empty() ? std::string(vertex::kDefaultTokenUri) : key->token_uri;
+  auto url = parseBaseUrl(token_uri);
+  if (!url) {
+    return errors::failure(400, "vertex-ai: invalid token_uri in the service account");
+  }
+  TokenExchange exchange;
+  // The account and key id name the credential without exposing the private key.
+  exchange.cache_key = "vertex-ai|" + key->client_email + "|" + key->private_key_id + "|" +
+                       aws::sha256Hex(key->private_key);
+  exchange.request.method = "POST";
+  exchange.request.scheme = url->scheme;
+  exchange.request.host = url->host;
+  exchange.request.port = url->port;
+  exchange.request.target = url->path.empty() ? "/" : url->path;
+  exchange.request.headers = {{"content-type", "application/x-www-form-urlencoded"},
+                              {"accept", "application/json"}};
+  exchange.request.body = vertex::tokenRequestBody(*assertion);
+  return std::optional<TokenExchange>(std::move(exchange));
+}
+
+Expected<FetchedToken> VertexAdapter::parseTokenReply(const UpstreamReply& reply) const {
+  std::string error;
+  auto token = vertex::parseTokenResponse(reply.body, &error);
+  if (reply.status < 200 || reply.status >= 300 || !token) {
+    const int status = reply.status >= 400 && reply.status < 500 ? 401 : 502;
+    return errors::providerError(
+        status, kProvider,
+        "service-account token exchange failed: " +
+            (error.empty() ? "status " + std::to_string(reply.status) : error),
+        "authentication_error");
+  }
+  return FetchedToken{token->access_token, std::chrono::seconds(token->expires_in)};
 }
 
 }  // namespace portico::providers

@@ -25,6 +25,11 @@ class VertexAdapter : public ProviderAdapter {
                              UpstreamReply reply) const override;
   std::unique_ptr<StreamTransformer> makeStreamTransformer(const ClientRequest& request,
                                                            const Target& target) const override;
+  // With vertex_service_account_json and no access token: the signed JWT exchanged at the key's
+  // token_uri (Google's by default) for an access token.
+  Expected<std::optional<TokenExchange>> tokenExchange(
+      const Target& target, std::chrono::system_clock::time_point now) const override;
+  Expected<FetchedToken> parseTokenReply(const UpstreamReply& reply) const override;
 };
 
 // Which publisher serves a Vertex model name, and the model id used in the URL.

@@ -5,6 +5,11 @@
 #include <algorithm>
 #include <array>
 
+#include "routing/conditions.hpp"
+#include "routing/fallback_policy.hpp"
+#include "routing/load_balancer.hpp"
+#include "routing/response_cache.hpp"
+#include "routing/retry_policy.hpp"
 #include "routing/target_resolver.hpp"
 
 namespace portico::proxy {
@@ -40,10 +45,17 @@ bool isEventStream(std::string_view content_type) {
 // Upstream response headers that describe the upstream connection or body encoding, or that
 // would leak the provider's session state to clients; everything else is passed on.
 bool isDroppedResponseHeader(std::string_view name) {
-  static constexpr std::array<std::string_view, 11> kDropped = {
-      "connection", "keep-alive",     "transfer-encoding", "content-length",
-      "content-encoding", "content-type", "set-cookie",  "server",
-      "date",       "alt-svc",        "strict-transport-security"};
+  static constexpr std::array<std::string_view, 11> kDropped = {"connection",
+                                                                "keep-alive",
+                                                                "transfer-encoding",
+                                                                "content-length",
+                                                                "content-encoding",
+                                                                "content-type",
+                                                                "set-cookie",
+                                                                "server",
+                                                                "date",
+                                                                "alt-svc",
+                                                                "strict-transport-security"};
   return name.starts_with("x-portkey-") ||
          std::find(kDropped.begin(), kDropped.end(), name) != kDropped.end();
 }
@@ -84,7 +96,15 @@ struct Attempt {
   bool gateway_exception = false;
   std::string option_index;  // "config", "config.targets[1]", ...
   int retry_count = 0;
+  // The upstream was unreachable or dropped the connection before answering (retried whatever
+  // the retry status list says).
+  bool network_error = false;
+  std::string cache_status = "DISABLED";  // x-portkey-cache-status
 };
+
+bool isNetworkFailure(upstream::FailureKind kind) {
+  return kind == upstream::FailureKind::kConnect || kind == upstream::FailureKind::kBroken;
+}
 
 Attempt fromError(const GatewayError& error, std::string option_index) {
   Attempt attempt;
@@ -102,6 +122,51 @@ struct RequestState {
   upstream::CancelToken* cancel;
 };
 
+// The token an adapter asked for: from this worker's cache, or fetched from its endpoint.
+Awaitable<Expected<std::string>> fetchToken(RequestState& state,
+                                            const ProviderAdapter& adapter,
+                                            TokenExchange exchange) {
+  constexpr auto kRefreshMargin = std::chrono::seconds(60);
+  constexpr std::size_t kMaxCachedTokens = 1024;
+  auto& cache = state.worker.token_cache;
+  const auto now = Clock::now();
+  if (auto it = cache.find(exchange.cache_key); it != cache.end() && it->second.valid_until > now) {
+    co_return it->second.token;
+  }
+  const std::string provider(adapter.id());
+  const auto& request = exchange.request;
+  // The token URL can come from client-supplied credentials: same SSRF guard as custom hosts.
+  const std::string origin = request.scheme + "://" + request.host + ":" + request.port;
+  const auto& is_valid = state.worker.route_options.config.is_valid_custom_host;
+  if (!is_valid || !is_valid(origin)) {
+    co_return errors::failure(
+        400, provider + ": the token endpoint " + origin + " is refused by the custom-host guard");
+  }
+  auto started =
+      co_await state.worker.client.start(request, now + std::chrono::seconds(30), state.cancel);
+  if (auto* failure = std::get_if<upstream::Failure>(&started)) {
+    co_return errors::upstreamUnreachable(provider, "token endpoint: " + failure->detail);
+  }
+  auto token_exchange = std::move(std::get<std::unique_ptr<upstream::Exchange>>(started));
+  std::string body;
+  auto failure = co_await token_exchange->readAll(body, 1024 * 1024);
+  if (failure) {
+    co_return errors::upstreamUnreachable(provider, "token endpoint: " + failure->detail);
+  }
+  const int status = token_exchange->status();
+  std::string content_type(token_exchange->headers()[http::field::content_type]);
+  auto token = adapter.parseTokenReply(UpstreamReply{status, content_type, std::move(body)});
+  if (!token) {
+    co_return token.error();
+  }
+  if (cache.size() >= kMaxCachedTokens) {
+    cache.clear();
+  }
+  const auto lifetime = std::max(std::chrono::seconds(0), token->expires_in - kRefreshMargin);
+  cache[exchange.cache_key] = {token->token, now + lifetime};
+  co_return token->token;
+}
+
 Awaitable<Attempt> callTarget(RequestState& state, Target target, std::string option_index) {
   const auto* adapter = state.worker.registry.find(target.provider);
   if (adapter == nullptr) {
@@ -112,6 +177,19 @@ Awaitable<Attempt> callTarget(RequestState& state, Target target, std::string op
     co_return fromError(
         errors::unsupportedEndpoint(endpointName(state.request.endpoint), target.provider),
         option_index);
+  }
+  if (target.api_key.empty()) {
+    auto exchange = adapter->tokenExchange(target, std::chrono::system_clock::now());
+    if (!exchange) {
+      co_return fromError(exchange.error(), option_index);
+    }
+    if (exchange.value()) {
+      auto token = co_await fetchToken(state, *adapter, std::move(*exchange.value()));
+      if (!token) {
+        co_return fromError(token.error(), option_index);
+      }
+      target.api_key = std::move(token.value());
+    }
   }
   if (!target.option("virtual_key").empty()) {
     co_return fromError(errors::failure(400,
@@ -139,8 +217,8 @@ Awaitable<Attempt> callTarget(RequestState& state, Target target, std::string op
       client_request.body_modified = true;
     }
     auto stream = client_request.body->find("stream");
-    client_request.stream = stream != client_request.body->end() && stream->is_boolean() &&
-                            stream->get<bool>();
+    client_request.stream =
+        stream != client_request.body->end() && stream->is_boolean() && stream->get<bool>();
   }
 
   Expected<UpstreamRequest> built = [&]() -> Expected<UpstreamRequest> {
@@ -148,8 +226,8 @@ Awaitable<Attempt> callTarget(RequestState& state, Target target, std::string op
       return adapter->buildRequest(client_request, target);
     } catch (const std::exception& e) {
       // Adapters may use nlohmann's throwing accessors; a body of the wrong shape lands here.
-      return errors::failure(400, std::string("Invalid request for ") + target.provider + ": " +
-                                      e.what());
+      return errors::failure(
+          400, std::string("Invalid request for ") + target.provider + ": " + e.what());
     }
   }();
   if (!built) {
@@ -170,6 +248,7 @@ Awaitable<Attempt> callTarget(RequestState& state, Target target, std::string op
     attempt.reply = errorReply(failureError(*failure, target, target.provider));
     attempt.reply.provider = target.provider;
     attempt.reply.client_gone = failure->kind == upstream::FailureKind::kCancelled;
+    attempt.network_error = isNetworkFailure(failure->kind);
     co_return attempt;
   }
   auto exchange = std::move(std::get<std::unique_ptr<upstream::Exchange>>(started_result));
@@ -196,21 +275,160 @@ Awaitable<Attempt> callTarget(RequestState& state, Target target, std::string op
     attempt.reply = errorReply(failureError(*failure, target, target.provider));
     attempt.reply.provider = target.provider;
     attempt.reply.client_gone = failure->kind == upstream::FailureKind::kCancelled;
+    attempt.network_error = isNetworkFailure(failure->kind);
     co_return attempt;
   }
   MappedResponse mapped;
   try {
-    mapped = adapter->mapResponse(client_request, target,
-                                  UpstreamReply{status, std::move(content_type), std::move(body)});
+    mapped = adapter->mapResponse(
+        client_request, target,
+        UpstreamReply{status, std::move(content_type), std::move(body), attempt.reply.headers});
   } catch (const std::exception& e) {
-    mapped = MappedResponse{502, "application/json",
-                            errors::providerError(502, target.provider,
-                                                  std::string("unexpected response: ") + e.what())
-                                .body.dump(-1, ' ', false, json::error_handler_t::replace)};
+    mapped = MappedResponse{
+        502, "application/json",
+        errors::providerError(502, target.provider, std::string("unexpected response: ") + e.what())
+            .body.dump(-1, ' ', false, json::error_handler_t::replace)};
   }
   attempt.reply.status = mapped.status;
   attempt.reply.content_type = std::move(mapped.content_type);
   attempt.reply.body = std::move(mapped.body);
+  co_return attempt;
+}
+
+// Waits `delay` (scaled by options.retry_delay_scale) before a retry, in short slices so a
+// client that hangs up is noticed. Returns false when the client went away.
+Awaitable<bool> waitBeforeRetry(RequestState& state, std::chrono::milliseconds delay) {
+  const double scale = std::max(0.0, state.worker.options.retry_delay_scale);
+  auto remaining = std::chrono::duration_cast<std::chrono::microseconds>(
+      std::chrono::duration<double, std::micro>(static_cast<double>(delay.count()) * 1000.0 *
+                                                scale));
+  auto executor = co_await net::this_coro::executor;
+  net::steady_timer timer(executor);
+  constexpr std::chrono::microseconds kSlice = std::chrono::milliseconds(100);
+  while (remaining.count() > 0) {
+    if (state.cancel != nullptr && state.cancel->cancelled) {
+      co_return false;
+    }
+    const auto step = std::min(remaining, kSlice);
+    timer.expires_after(step);
+    auto waited = co_await timer.async_wait(kUseTuple);
+    (void)waited;
+    remaining -= step;
+  }
+  co_return state.cancel == nullptr || !state.cancel->cancelled;
+}
+
+// The cache entry a leaf may use: only for JSON endpoints with a JSON body, when the leaf's
+// (inherited) `cache.mode` is "simple". The key ignores `stream` so a streamed request can be
+// served from a stored complete answer.
+struct CachePlan {
+  std::string key;
+  std::chrono::seconds max_age = routing::kDefaultCacheMaxAge;
+  bool stream = false;
+};
+
+std::optional<CachePlan> planCache(const RequestState& state,
+                                   const Target& target,
+                                   const std::optional<CacheSettings>& settings) {
+  if (state.worker.cache == nullptr || !settings || settings->mode != "simple" ||
+      state.request.endpoint == Endpoint::kPassthrough || !state.body.is_object()) {
+    return std::nullopt;
+  }
+  json body = state.body;
+  if (target.override_params.is_object()) {
+    for (const auto& [key, value] : target.override_params.items()) {
+      body[key] = value;
+    }
+  }
+  CachePlan plan;
+  if (auto it = body.find("stream"); it != body.end()) {
+    plan.stream = it->is_boolean() && it->get<bool>();
+    body.erase(it);
+  }
+  body.erase("stream_options");
+  if (plan.stream && state.request.endpoint != Endpoint::kChatCompletions) {
+    return std::nullopt;  // only chat answers can be re-emitted as a stream
+  }
+  if (settings->max_age_s) {
+    plan.max_age = std::chrono::seconds(*settings->max_age_s);
+  }
+  // Everything that identifies whose account answers; hashed, never stored.
+  std::string credential = target.api_key;
+  credential.push_back('\n');
+  credential += target.options.dump(-1, ' ', false, json::error_handler_t::replace);
+  credential.push_back('\n');
+  credential += target.custom_host;
+  plan.key = routing::responseCacheKey(target.provider, credential, state.request.path, body);
+  return plan;
+}
+
+// One leaf: the cache, then the first try and its retries (`retry` inherited down the tree).
+Awaitable<Attempt> callLeaf(RequestState& state,
+                            const ConfigNode& node,
+                            routing::Inherited inherited,
+                            std::string option_index) {
+  const routing::Inherited settings = routing::inherit(inherited, node);
+  Target target = routing::resolveTarget(node, inherited, state.ctx);
+
+  const auto cache = planCache(state, target, settings.cache);
+  std::string cache_status = "DISABLED";
+  if (cache) {
+    cache_status = state.ctx.cache_force_refresh ? "REFRESH" : "MISS";
+    if (!state.ctx.cache_force_refresh) {
+      if (auto hit = state.worker.cache->get(cache->key)) {
+        Attempt attempt;
+        attempt.option_index = std::move(option_index);
+        attempt.cache_status = "HIT";
+        attempt.reply.provider = std::move(hit->provider);
+        attempt.reply.status = hit->status;
+        if (cache->stream) {
+          attempt.reply.content_type = "text/event-stream";
+          attempt.reply.body = routing::chatCompletionAsSse(hit->body);
+        } else {
+          attempt.reply.content_type = std::move(hit->content_type);
+          attempt.reply.body = std::move(hit->body);
+        }
+        co_return attempt;
+      }
+    }
+  }
+
+  const RetrySettings retry = settings.retry.value_or(RetrySettings{});
+  std::chrono::milliseconds waited{0};
+  Attempt attempt;
+  for (int retries = 0;; ++retries) {
+    attempt = co_await callTarget(state, target, option_index);
+    routing::AttemptOutcome outcome;
+    outcome.status = attempt.reply.status;
+    outcome.network_error = attempt.network_error;
+    outcome.final = attempt.gateway_exception || attempt.reply.client_gone;
+    outcome.headers = &attempt.reply.headers;
+    std::uniform_real_distribution<double> unit(0.0, 1.0);
+    const auto decision =
+        routing::decideRetry(retry, retries, outcome, waited, unit(state.worker.random));
+    if (!decision.retry) {
+      attempt.retry_count = decision.reported_count;
+      break;
+    }
+    const bool client_here = co_await waitBeforeRetry(state, decision.delay);
+    waited += decision.delay;
+    if (!client_here) {
+      attempt.reply.client_gone = true;
+      attempt.retry_count = retries;
+      break;
+    }
+  }
+
+  attempt.cache_status = cache_status;
+  // Only complete 2xx answers are stored; streamed ones pass through untouched.
+  if (cache && !cache->stream && !attempt.reply.stream && attempt.reply.status >= 200 &&
+      attempt.reply.status < 300 && !attempt.gateway_exception) {
+    state.worker.cache->put(
+        cache->key,
+        routing::CachedResponse{attempt.reply.status, attempt.reply.content_type,
+                                attempt.reply.body, attempt.reply.provider},
+        cache->max_age);
+  }
   co_return attempt;
 }
 
@@ -224,12 +442,7 @@ bool shouldFallBack(const ConfigNode& node, const Attempt& attempt) {
   if (attempt.gateway_exception || attempt.reply.client_gone) {
     return false;
   }
-  const int status = attempt.reply.status;
-  if (!node.strategy_on_status_codes.empty()) {
-    return std::find(node.strategy_on_status_codes.begin(), node.strategy_on_status_codes.end(),
-                     status) != node.strategy_on_status_codes.end();
-  }
-  return status < 200 || status >= 300;
+  return routing::fallsBack(node, attempt.reply.status);
 }
 
 Awaitable<Attempt> executeNode(RequestState& state,
@@ -237,8 +450,7 @@ Awaitable<Attempt> executeNode(RequestState& state,
                                routing::Inherited inherited,
                                std::string option_index) {
   if (node.isLeaf()) {
-    Target target = routing::resolveTarget(node, inherited, state.ctx);
-    co_return co_await callTarget(state, std::move(target), std::move(option_index));
+    co_return co_await callLeaf(state, node, std::move(inherited), std::move(option_index));
   }
   routing::Inherited mine = routing::inherit(inherited, node);
   auto child_index = [&](std::size_t i) {
@@ -258,31 +470,29 @@ Awaitable<Attempt> executeNode(RequestState& state,
     co_return last;
   }
   if (node.mode == "loadbalance") {
-    double total = 0;
-    for (const auto& child : node.targets) {
-      total += std::max(0.0, child.weight);
-    }
-    if (total <= 0) {
+    std::uniform_real_distribution<double> unit(0.0, 1.0);
+    const auto picked = routing::pickWeighted(node.targets, unit(state.worker.random));
+    if (!picked) {
       co_return fromError(errors::failure(400,
                                           "Invalid config passed: every loadbalance target has "
                                           "weight 0, so none can be chosen"),
                           option_index);
     }
-    std::uniform_real_distribution<double> pick(0.0, total);
-    double point = pick(state.worker.random);
-    std::size_t chosen = node.targets.size() - 1;
-    for (std::size_t i = 0; i < node.targets.size(); ++i) {
-      double weight = std::max(0.0, node.targets[i].weight);
-      if (weight > 0 && point < weight) {
-        chosen = i;
-        break;
-      }
-      point -= weight;
-    }
-    while (node.targets[chosen].weight <= 0 && chosen > 0) {
-      --chosen;  // rounding at the end of the range must never pick a weight-0 target
-    }
+    const std::size_t chosen = *picked;
     co_return co_await executeNode(state, node.targets[chosen], mine, child_index(chosen));
+  }
+  if (node.mode == "conditional") {
+    const routing::ConditionContext context{state.ctx.metadata, state.body,
+                                            "/v1" + state.request.path};
+    auto chosen = routing::chooseConditionalTarget(node, context);
+    if (!chosen) {
+      // A router error ends the request with its 400, whatever the enclosing strategy.
+      Attempt failed = fromError(chosen.error(), option_index);
+      failed.gateway_exception = true;
+      co_return failed;
+    }
+    const std::size_t index = *chosen;
+    co_return co_await executeNode(state, node.targets[index], mine, child_index(index));
   }
   // "single" and anything the validator let through: the first target.
   co_return co_await executeNode(state, node.targets[0], mine, child_index(0));
@@ -301,7 +511,8 @@ Reply errorReply(const GatewayError& error) {
   return reply;
 }
 
-Awaitable<Reply> forward(WorkerContext& worker, GatewayRequest request,
+Awaitable<Reply> forward(WorkerContext& worker,
+                         GatewayRequest request,
                          upstream::CancelToken* cancel) {
   if (auto content_type = findHeader(request.headers, "content-type");
       content_type && !content_type->empty() && !isAcceptedContentType(*content_type)) {
@@ -342,7 +553,7 @@ Awaitable<Reply> forward(WorkerContext& worker, GatewayRequest request,
     setHeader(reply.headers, "x-portkey-provider", reply.provider);
     setHeader(reply.headers, "x-portkey-retry-attempt-count", std::to_string(attempt.retry_count));
     setHeader(reply.headers, "x-portkey-last-used-option-index", attempt.option_index);
-    setHeader(reply.headers, "x-portkey-cache-status", "DISABLED");
+    setHeader(reply.headers, "x-portkey-cache-status", attempt.cache_status);
   }
   setHeader(reply.headers, "x-portkey-trace-id", ctx->trace_id);
   co_return reply;

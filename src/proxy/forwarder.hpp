@@ -4,12 +4,17 @@
 #include <memory>
 #include <random>
 #include <string>
+#include <unordered_map>
 
 #include "net.hpp"
 #include "portico/provider_registry.hpp"
 #include "portico/route_context.hpp"
 #include "portico/server.hpp"
 #include "upstream/upstream_client.hpp"
+
+namespace portico::routing {
+class ResponseCache;
+}
 
 namespace portico::proxy {
 
@@ -20,14 +25,22 @@ struct WorkerContext {
   const RouteContextOptions& route_options;
   upstream::Client& client;
   std::mt19937_64 random{std::random_device{}()};
+  // Tokens fetched for adapters' TokenExchange requests (service accounts), by cache key.
+  struct CachedToken {
+    std::string token;
+    std::chrono::steady_clock::time_point valid_until;
+  };
+  std::unordered_map<std::string, CachedToken> token_cache;
+  // The server's response cache, shared by all workers (thread-safe); null: caching off.
+  routing::ResponseCache* cache = nullptr;
 };
 
 // A request for a /v1/* route, as read off the wire.
 struct GatewayRequest {
   Endpoint endpoint = Endpoint::kPassthrough;
   std::string method;
-  std::string path;   // after /v1
-  std::string query;  // without '?'
+  std::string path;    // after /v1
+  std::string query;   // without '?'
   HeaderList headers;  // lower-case names
   std::string body;
 };
@@ -52,7 +65,8 @@ struct Reply {
 };
 
 // Runs a gateway request: route context, routing plan, adapter, upstream call. Never throws.
-Awaitable<Reply> forward(WorkerContext& worker, GatewayRequest request,
+Awaitable<Reply> forward(WorkerContext& worker,
+                         GatewayRequest request,
                          upstream::CancelToken* cancel);
 
 // A Reply carrying a gateway error.

@@ -155,8 +155,8 @@ Awaitable<bool> relayStream(Worker& worker,
     }
     if (!out.empty()) {
       stream.expires_after(write_timeout);
-      auto written = co_await net::async_write(stream, http::make_chunk(net::buffer(out)),
-                                               kUseTuple);
+      auto written =
+          co_await net::async_write(stream, http::make_chunk(net::buffer(out)), kUseTuple);
       if (std::get<0>(written)) {
         co_return false;  // the client went away: dropping the exchange closes the upstream
       }
@@ -222,7 +222,7 @@ Awaitable<bool> serveRequest(Worker& worker,
     bool ok = co_await writeSimple(stream, version, keep_alive, status, content_type,
                                    std::move(body), {}, head, options.keep_alive_timeout);
     logAccess(worker, method, target, status, nullptr, started);
-    co_return ok && keep_alive;
+    co_return ok&& keep_alive;
   }
 
   proxy::GatewayRequest gateway_request;
@@ -234,8 +234,8 @@ Awaitable<bool> serveRequest(Worker& worker,
   gateway_request.body = std::move(request.body());
 
   ClientWatch watch(stream);
-  proxy::Reply reply = co_await proxy::forward(worker.context, std::move(gateway_request),
-                                               watch.token());
+  proxy::Reply reply =
+      co_await proxy::forward(worker.context, std::move(gateway_request), watch.token());
   if (reply.client_gone) {
     logAccess(worker, method, target, 499, &reply, started);
     co_return false;
@@ -249,7 +249,7 @@ Awaitable<bool> serveRequest(Worker& worker,
                               options.keep_alive_timeout);
   }
   logAccess(worker, method, target, reply.status, &reply, started);
-  co_return ok && keep_alive;
+  co_return ok&& keep_alive;
 }
 
 }  // namespace
@@ -303,14 +303,13 @@ Awaitable<void> runSession(Worker& worker, tcp::socket socket) {
     if (ec == http::error::body_limit || ec == http::error::header_limit ||
         ec == http::error::buffer_overflow) {
       auto error = errors::payloadTooLarge();
-      co_await writeSimple(stream, 11, false, error.status, "application/json",
-                           error.body.dump(), {}, false, options.request_read_timeout);
+      co_await writeSimple(stream, 11, false, error.status, "application/json", error.body.dump(),
+                           {}, false, options.request_read_timeout);
       break;
     }
     if (ec) {
       const bool clean_close = ec == http::error::end_of_stream || ec == net::error::eof ||
-                               ec == beast::error::timeout ||
-                               ec == net::error::operation_aborted ||
+                               ec == beast::error::timeout || ec == net::error::operation_aborted ||
                                ec == net::error::connection_reset;
       if (!clean_close && header_bytes > 0) {
         auto error = errors::failure(400, "Malformed HTTP request: " + ec.message());
@@ -349,16 +348,15 @@ Awaitable<void> runListener(Worker& worker) {
     }
     beast::error_code ignored;
     socket.set_option(tcp::no_delay(true), ignored);
-    net::co_spawn(worker.ioc, runSession(worker, std::move(socket)),
-                  [](std::exception_ptr e) {
-                    if (e) {
-                      try {
-                        std::rethrow_exception(e);
-                      } catch (const std::exception& ex) {
-                        spdlog::error("session ended by exception: {}", ex.what());
-                      }
-                    }
-                  });
+    net::co_spawn(worker.ioc, runSession(worker, std::move(socket)), [](std::exception_ptr e) {
+      if (e) {
+        try {
+          std::rethrow_exception(e);
+        } catch (const std::exception& ex) {
+          spdlog::error("session ended by exception: {}", ex.what());
+        }
+      }
+    });
   }
 }
 

@@ -403,6 +403,7 @@ TEST(BedrockIntegration, ThrottlingExceptionKeeps429ForPlainAndStreamRequests) {
     EXPECT_EQ(out["error"]["message"],
               "bedrock error: Too many requests, please wait before trying again.");
     EXPECT_EQ(out["provider"], "bedrock");
+    EXPECT_EQ(out["error"]["type"], "ThrottlingException");  // from x-amzn-errortype
   }
 }
 

@@ -16,6 +16,17 @@ using nlohmann::json;
 using providers::AuthStyle;
 using providers::OpenAiCompatibleSpec;
 
+}  // namespace
+}  // namespace portico::testing
+
+namespace portico::providers {
+// Names the row in test output instead of dumping its bytes.
+void PrintTo(const OpenAiCompatibleSpec& spec, std::ostream* os) { *os << spec.id; }
+}  // namespace portico::providers
+
+namespace portico::testing {
+namespace {
+
 class OpenAiCompatibleProvider : public ::testing::TestWithParam<OpenAiCompatibleSpec> {};
 
 // The path part of the provider's base URL ("/openai/v1" for groq), which a custom host

@@ -2,7 +2,11 @@
 // endpoint that checks the project/region path, the Bearer token and the body, and answers in
 // Gemini's wire format.
 #include <gtest/gtest.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/rsa.h>
 
+#include <atomic>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -131,17 +135,97 @@ TEST(VertexIntegration, WrongProjectOrTokenIsUpstreamError) {
   EXPECT_EQ(json::parse(response.body)["error"]["code"], 401);
 }
 
-TEST(VertexIntegration, ServiceAccountWithoutTokenIsClear400) {
-  FakeUpstream upstream([](const RecordedRequest&) { return FakeResponse::json(200, "{}"); });
+// A throwaway RSA key as PEM, for a service account the fake token endpoint accepts.
+std::string throwawayPrivateKeyPem() {
+  EVP_PKEY* key = EVP_RSA_gen(2048);
+  BIO* bio = BIO_new(BIO_s_mem());
+  PEM_write_bio_PrivateKey(bio, key, nullptr, nullptr, 0, nullptr, nullptr);
+  char* data = nullptr;
+  long size = BIO_get_mem_data(bio, &data);
+  std::string pem(data, static_cast<std::size_t>(size));
+  BIO_free(bio);
+  EVP_PKEY_free(key);
+  return pem;
+}
+
+TEST(VertexIntegration, ServiceAccountIsExchangedForACachedToken) {
+  std::atomic<int> token_calls{0};
+  FakeUpstream upstream([&](const RecordedRequest& r) {
+    if (r.path() == "/token") {
+      ++token_calls;
+      bool form = r.header("content-type") == "application/x-www-form-urlencoded";
+      bool grant =
+          r.body.find("grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Ajwt-bearer") !=
+          std::string::npos;
+      bool assertion = r.body.find("assertion=ey") != std::string::npos;
+      if (!form || !grant || !assertion) {
+        return FakeResponse::json(400, R"({"error":"invalid_grant","error_description":"bad"})");
+      }
+      return FakeResponse::json(
+          200,
+          json{{"access_token", kToken}, {"expires_in", 3599}, {"token_type", "Bearer"}}.dump());
+    }
+    if (auto error = validate(r, "generateContent")) {
+      return *error;
+    }
+    return FakeResponse::json(200, readFixture("response_text.json"));
+  });
   TestGateway gateway;
-  Headers headers = vertexHeaders(upstream);
-  headers.pop_back();  // no bearer token
-  headers.emplace_back("x-portkey-vertex-service-account-json",
-                       R"({"client_email":"a@b.iam.gserviceaccount.com","private_key":"k"})");
-  auto response = postJson(gateway.port(), "/v1/chat/completions", headers, kChatBody);
+  json account = {{"type", "service_account"},
+                  {"client_email", "portico@proj-123.iam.gserviceaccount.com"},
+                  {"private_key_id", "kid-1"},
+                  {"private_key", throwawayPrivateKeyPem()},
+                  {"token_uri", upstream.baseUrl() + "/token"}};
+  json config = {{"provider", "vertex-ai"},
+                 {"vertex_project_id", "proj-123"},
+                 {"vertex_region", "europe-west4"},
+                 {"vertex_service_account_json", account},
+                 {"custom_host", upstream.baseUrl()}};
+  for (int i = 0; i < 2; ++i) {
+    auto response = postJson(gateway.port(), "/v1/chat/completions",
+                             {{"x-portkey-config", config.dump()}}, kChatBody);
+    EXPECT_EQ(response.status, 200) << response.body;
+    EXPECT_EQ(response.body.find("PRIVATE KEY"), std::string::npos);
+  }
+  // Each worker caches its token; at most one exchange per worker.
+  EXPECT_GE(token_calls.load(), 1);
+  EXPECT_LE(token_calls.load(), 2);
+}
+
+TEST(VertexIntegration, TokenEndpointRefusalIs401) {
+  FakeUpstream upstream([](const RecordedRequest&) {
+    return FakeResponse::json(400,
+                              R"({"error":"invalid_grant","error_description":"Invalid JWT"})");
+  });
+  TestGateway gateway;
+  json account = {{"client_email", "a@b.iam.gserviceaccount.com"},
+                  {"private_key", throwawayPrivateKeyPem()},
+                  {"token_uri", upstream.baseUrl() + "/token"}};
+  json config = {{"provider", "vertex-ai"},
+                 {"vertex_project_id", "proj-123"},
+                 {"vertex_region", "europe-west4"},
+                 {"vertex_service_account_json", account},
+                 {"custom_host", upstream.baseUrl()}};
+  auto response = postJson(gateway.port(), "/v1/chat/completions",
+                           {{"x-portkey-config", config.dump()}}, kChatBody);
+  EXPECT_EQ(response.status, 401);
+  EXPECT_NE(response.body.find("Invalid JWT"), std::string::npos);
+  EXPECT_EQ(upstream.requestCount(), 1u);  // never reached generateContent
+}
+
+TEST(VertexIntegration, TokenUriIsCheckedLikeACustomHost) {
+  TestGateway gateway;
+  json account = {{"client_email", "a@b.iam.gserviceaccount.com"},
+                  {"private_key", throwawayPrivateKeyPem()},
+                  {"token_uri", "http://169.254.169.254/token"}};
+  json config = {{"provider", "vertex-ai"},
+                 {"vertex_project_id", "proj-123"},
+                 {"vertex_region", "europe-west4"},
+                 {"vertex_service_account_json", account}};
+  auto response = postJson(gateway.port(), "/v1/chat/completions",
+                           {{"x-portkey-config", config.dump()}}, kChatBody);
   EXPECT_EQ(response.status, 400);
-  EXPECT_NE(response.body.find("not wired yet"), std::string::npos);
-  EXPECT_EQ(upstream.requestCount(), 0u);
+  EXPECT_NE(response.body.find("custom-host guard"), std::string::npos);
 }
 
 }  // namespace

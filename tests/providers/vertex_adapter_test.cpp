@@ -98,11 +98,14 @@ TEST(VertexAdapterTest, ProjectRegionAndAuthErrors) {
   no_key.api_key.clear();
   EXPECT_EQ(adapter.buildRequest(holder.request, no_key).error().status, 401);
 
+  // A service account is exchanged for a token first; an unusable key is a clear 400 there.
   no_key.options["vertex_service_account_json"] = R"({"client_email":"a@b","private_key":"x"})";
-  auto sa = adapter.buildRequest(holder.request, no_key);
-  ASSERT_FALSE(sa.ok());
-  EXPECT_EQ(sa.error().status, 400);
-  EXPECT_NE(sa.error().body.dump().find("not wired yet"), std::string::npos);
+  auto exchange = adapter.tokenExchange(no_key, std::chrono::system_clock::now());
+  ASSERT_FALSE(exchange.ok());
+  EXPECT_EQ(exchange.error().status, 400);
+  EXPECT_EQ(exchange.error().body.dump().find("\"x\""), std::string::npos);
+  EXPECT_FALSE(
+      adapter.tokenExchange(vertexTarget(), std::chrono::system_clock::now())->has_value());
 }
 
 TEST(VertexAdapterTest, ClaudeGoesToAnthropicPublisher) {
