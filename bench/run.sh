@@ -16,7 +16,7 @@ cmake --build "$build" --target portico portico_mock_upstream -j"$(nproc)" > /de
 duration=${DURATION:-5}
 mock_port=18100
 gw_port=18200
-taskset -c 1 "$build/portico_mock_upstream" $mock_port 10 > /dev/null &
+taskset -c 1 "$build/bench/portico_mock_upstream" $mock_port 10 > /dev/null &
 mock_pid=$!
 taskset -c 0 "$build/portico" --port $gw_port --threads 1 --no-access-log --log-level warn &
 gw_pid=$!
@@ -71,6 +71,31 @@ for kind in plain stream; do
 done
 
 rss_kib=$(awk '/VmHWM/ {print $2}' "/proc/$gw_pid/status")
+
+# Latency at one connection with everything on one core: on this VM a wake-up across cores costs
+# far more than the gateway's own work, which would otherwise dominate the c=1 rows above.
+taskset -p -c 0 $mock_pid > /dev/null
+run_one_core() {
+  BENCH_BODY="$2" BENCH_HEADERS="$3" taskset -c 0 wrk -t1 -c1 -d"${duration}s" --latency \
+    -s bench/post.lua "$1" | awk '
+    function us(v) { if (v ~ /us$/) return v + 0; if (v ~ /ms$/) return v * 1000; return v * 1000000 }
+    /Requests\/sec/ { rps = $2 } /^ +50%/ { p50 = us($2) } /^ +99%/ { p99 = us($2) }
+    END { printf "%.0f %.0f %.0f\n", rps, p50, p99 }'
+}
+{
+  echo
+  echo "One connection, wrk, mock and gateway all on core 0 (no cross-core wake-ups):"
+  echo
+  echo "| body | direct req/s | via Portico req/s | direct p50/p99 us | via Portico p50/p99 us | added p50 us |"
+  echo "|---|---|---|---|---|---|"
+} >> "$results"
+for kind in plain stream; do
+  body=$plain_body
+  [ "$kind" = stream ] && body=$stream_body
+  read -r d_rps d_p50 d_p99 < <(run_one_core "http://127.0.0.1:$mock_port/v1/chat/completions" "$body" "$direct_headers")
+  read -r g_rps g_p50 g_p99 < <(run_one_core "http://127.0.0.1:$gw_port/v1/chat/completions" "$body" "$gw_headers")
+  echo "| $kind | $d_rps | $g_rps | $d_p50/$d_p99 | $g_p50/$g_p99 | $((g_p50 - d_p50)) |" >> "$results"
+done
 {
   echo
   echo "Peak RSS of the gateway (VmHWM) after all runs, up to 256 connections: $((rss_kib / 1024)) MiB ($rss_kib KiB)."
