@@ -17,19 +17,6 @@ std::int64_t tokens(const json& usage, const char* key) {
   return it != usage.end() && it->is_number_integer() ? it->get<std::int64_t>() : 0;
 }
 
-// Version and beta: the target's option (x-portkey-anthropic-* header or config field) first,
-// then the client's own Anthropic header (Anthropic SDKs and Claude Code send them).
-std::string headerSetting(const ClientRequest& request,
-                          const Target& target,
-                          const char* option,
-                          std::string_view header) {
-  std::string value = target.option(option);
-  if (value.empty() && request.headers != nullptr) {
-    value = std::string(findHeader(*request.headers, header).value_or(""));
-  }
-  return value;
-}
-
 std::string passthroughPath(const ClientRequest& request) {
   // Anthropic SDKs pointed at ".../v1" ask for /v1/v1/...: collapse it, as Portkey does.
   std::string_view path = request.path;
@@ -79,10 +66,10 @@ Expected<UpstreamRequest> AnthropicAdapter::buildRequest(const ClientRequest& re
     out->headers.emplace_back("content-type", "application/json");
   }
   out->headers.emplace_back("x-api-key", target.api_key);
-  std::string version = headerSetting(request, target, "anthropic_version", "anthropic-version");
+  std::string version = optionOrHeader(request, target, "anthropic_version", "anthropic-version");
   out->headers.emplace_back("anthropic-version",
                             version.empty() ? std::string(kDefaultAnthropicVersion) : version);
-  if (std::string beta = headerSetting(request, target, "anthropic_beta", "anthropic-beta");
+  if (std::string beta = optionOrHeader(request, target, "anthropic_beta", "anthropic-beta");
       !beta.empty()) {
     out->headers.emplace_back("anthropic-beta", std::move(beta));
   }

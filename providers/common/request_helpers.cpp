@@ -32,6 +32,17 @@ Expected<UpstreamRequest> requestTo(std::string_view default_base_url,
   return out;
 }
 
+std::string optionOrHeader(const ClientRequest& request,
+                           const Target& target,
+                           const char* option,
+                           std::string_view header) {
+  std::string value = target.option(option);
+  if (value.empty() && request.headers != nullptr) {
+    value = std::string(findHeader(*request.headers, header).value_or(""));
+  }
+  return value;
+}
+
 void copyForwardedHeaders(const ClientRequest& request, const Target& target, HeaderList& out) {
   if (request.headers == nullptr) {
     return;

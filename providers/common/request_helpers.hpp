@@ -17,6 +17,13 @@ Expected<UpstreamRequest> requestTo(std::string_view default_base_url,
                                     const Target& target,
                                     bool keep_query);
 
+// The target option `option` (config field or x-portkey-* header), else the client's own header
+// `header` (e.g. anthropic-version), else "".
+std::string optionOrHeader(const ClientRequest& request,
+                           const Target& target,
+                           const char* option,
+                           std::string_view header);
+
 // Copies the client headers named in target.forward_headers into `out`.
 void copyForwardedHeaders(const ClientRequest& request, const Target& target, HeaderList& out);
 

@@ -92,10 +92,7 @@ Expected<UpstreamRequest> OpenAiCompatibleAdapter::buildRequest(const ClientRequ
         {"openai_beta", "openai-beta"},
     };
     for (const auto& [option, header] : kOpenAiHeaders) {
-      std::string value = target.option(option);
-      if (value.empty() && request.headers != nullptr) {
-        value = std::string(findHeader(*request.headers, header).value_or(""));
-      }
+      std::string value = optionOrHeader(request, target, option, header);
       if (!value.empty()) {
         setHeader(out->headers, header, std::move(value));
       }

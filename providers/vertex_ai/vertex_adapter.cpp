@@ -39,17 +39,6 @@ bool hasServiceAccount(const Target& target) {
   return !(it->is_string() && it->get_ref<const std::string&>().empty());
 }
 
-std::string setting(const ClientRequest& request,
-                    const Target& target,
-                    const char* option,
-                    std::string_view header) {
-  std::string value = target.option(option);
-  if (value.empty() && request.headers != nullptr) {
-    value = std::string(findHeader(*request.headers, header).value_or(""));
-  }
-  return value;
-}
-
 // Renames the provider in the Anthropic mapping's output ("anthropic" -> "vertex-ai").
 void renameProvider(json& payload) {
   if (!payload.is_object()) {
@@ -188,7 +177,7 @@ Expected<UpstreamRequest> VertexAdapter::buildRequest(const ClientRequest& reque
     body = std::move(*mapped);
     body.erase("model");  // Vertex takes the model from the URL only
     body["anthropic_version"] = kAnthropicVertexVersion;
-    if (std::string beta = setting(request, target, "anthropic_beta", "anthropic-beta");
+    if (std::string beta = optionOrHeader(request, target, "anthropic_beta", "anthropic-beta");
         !beta.empty()) {
       extra_headers.emplace_back("anthropic-beta", std::move(beta));
     }

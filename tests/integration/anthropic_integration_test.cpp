@@ -10,6 +10,7 @@
 
 #include "support/fake_upstream.hpp"
 #include "support/http_client.hpp"
+#include "support/test_data.hpp"
 #include "support/test_gateway.hpp"
 
 namespace portico::testing {
@@ -20,11 +21,7 @@ using nlohmann::json;
 constexpr const char* kKey = "sk-ant-fake-key";
 
 std::string readFixture(const std::string& name) {
-  std::ifstream in(std::string(PORTICO_TEST_DATA_DIR) + "/anthropic/" + name, std::ios::binary);
-  EXPECT_TRUE(in) << name;
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
+  return portico::testing::readTestData("anthropic", name);
 }
 
 std::vector<std::string> pieces(const std::string& text, std::size_t size) {

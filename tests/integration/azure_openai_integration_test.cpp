@@ -8,6 +8,7 @@
 
 #include "support/fake_upstream.hpp"
 #include "support/http_client.hpp"
+#include "support/test_data.hpp"
 #include "support/test_gateway.hpp"
 
 namespace portico::testing {
@@ -16,10 +17,7 @@ namespace {
 using nlohmann::json;
 
 std::string azureFixture(const std::string& name) {
-  std::ifstream in(std::string(PORTICO_TEST_DATA_DIR) + "/azure_openai/" + name, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
+  return portico::testing::readTestData("azure_openai", name);
 }
 
 const std::string kChat = R"({"model":"gpt-4o","messages":[{"role":"user","content":"Hello!"}]})";

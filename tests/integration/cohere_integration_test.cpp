@@ -8,6 +8,7 @@
 
 #include "support/fake_upstream.hpp"
 #include "support/http_client.hpp"
+#include "support/test_data.hpp"
 #include "support/test_gateway.hpp"
 
 namespace portico::testing {
@@ -16,10 +17,7 @@ namespace {
 using nlohmann::json;
 
 std::string cohereFixture(const std::string& name) {
-  std::ifstream in(std::string(PORTICO_TEST_DATA_DIR) + "/cohere/" + name, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
+  return portico::testing::readTestData("cohere", name);
 }
 
 FakeResponse cohereError(int status, const std::string& message) {

@@ -14,6 +14,7 @@
 
 #include "support/fake_upstream.hpp"
 #include "support/http_client.hpp"
+#include "support/test_data.hpp"
 #include "support/test_gateway.hpp"
 
 namespace portico::testing {
@@ -26,11 +27,7 @@ constexpr const char* kModelPath =
     "/v1/projects/proj-123/locations/europe-west4/publishers/google/models/gemini-1.5-pro";
 
 std::string readFixture(const std::string& name) {
-  std::ifstream in(std::string(PORTICO_TEST_DATA_DIR) + "/google/" + name, std::ios::binary);
-  EXPECT_TRUE(in) << name;
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
+  return portico::testing::readTestData("google", name);
 }
 
 FakeResponse vertexError(int status, const std::string& google_status, const std::string& msg) {

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "anthropic/anthropic_adapter.hpp"
+#include "support/test_data.hpp"
 
 namespace portico::providers {
 namespace {
@@ -13,11 +14,7 @@ namespace {
 using nlohmann::json;
 
 std::string readFixture(const std::string& name) {
-  std::ifstream in(std::string(PORTICO_TEST_DATA_DIR) + "/anthropic/" + name, std::ios::binary);
-  EXPECT_TRUE(in) << name;
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
+  return portico::testing::readTestData("anthropic", name);
 }
 
 std::string header(const UpstreamRequest& r, std::string_view name) {

@@ -7,16 +7,15 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "support/test_data.hpp"
+
 namespace portico::providers {
 namespace {
 
 using nlohmann::json;
 
 std::string readAzureFixture(const std::string& name) {
-  std::ifstream in(std::string(PORTICO_TEST_DATA_DIR) + "/azure_openai/" + name, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
+  return portico::testing::readTestData("azure_openai", name);
 }
 
 // Owns what a ClientRequest points at.

@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "bedrock/bedrock_adapter.hpp"
+#include "support/test_data.hpp"
 
 namespace portico::providers {
 namespace {
@@ -14,11 +15,7 @@ namespace {
 using nlohmann::json;
 
 json fixture(const std::string& name) {
-  std::ifstream in(std::string(PORTICO_TEST_DATA_DIR) + "/bedrock/" + name);
-  EXPECT_TRUE(in.good()) << name;
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return json::parse(ss.str());
+  return json::parse(portico::testing::readTestData("bedrock", name));
 }
 
 std::chrono::system_clock::time_point fixedNow() {

@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "bedrock/bedrock_adapter.hpp"
+#include "support/test_data.hpp"
 
 namespace portico::providers {
 namespace {
@@ -13,11 +14,7 @@ namespace {
 using nlohmann::json;
 
 std::string readFixture(const std::string& name) {
-  std::ifstream in(std::string(PORTICO_TEST_DATA_DIR) + "/bedrock/" + name);
-  EXPECT_TRUE(in.good()) << name;
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
+  return portico::testing::readTestData("bedrock", name);
 }
 
 json fixture(const std::string& name) { return json::parse(readFixture(name)); }

@@ -10,6 +10,7 @@
 
 #include "bedrock/bedrock_adapter.hpp"
 #include "stream/aws_eventstream_parser.hpp"
+#include "support/test_data.hpp"
 
 namespace portico::providers {
 namespace {
@@ -17,11 +18,7 @@ namespace {
 using nlohmann::json;
 
 std::string readFixture(const std::string& name) {
-  std::ifstream in(std::string(PORTICO_TEST_DATA_DIR) + "/bedrock/" + name);
-  EXPECT_TRUE(in.good()) << name;
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
+  return portico::testing::readTestData("bedrock", name);
 }
 
 constexpr const char* kModel = "anthropic.claude-3-5-sonnet-20240620-v1:0";

@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "cohere/cohere_adapter.hpp"
+#include "support/test_data.hpp"
 
 namespace portico::providers {
 namespace {
@@ -13,10 +14,7 @@ namespace {
 using nlohmann::json;
 
 json readCohereJson(const std::string& name) {
-  std::ifstream in(std::string(PORTICO_TEST_DATA_DIR) + "/cohere/" + name, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return json::parse(ss.str());
+  return json::parse(portico::testing::readTestData("cohere", name));
 }
 
 struct CohereCall {

@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "cohere/cohere_adapter.hpp"
+#include "support/test_data.hpp"
 
 namespace portico::providers {
 namespace {
@@ -14,10 +15,7 @@ namespace {
 using nlohmann::json;
 
 std::string readCohereSse(const std::string& name) {
-  std::ifstream in(std::string(PORTICO_TEST_DATA_DIR) + "/cohere/" + name, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
+  return portico::testing::readTestData("cohere", name);
 }
 
 struct StreamCase {

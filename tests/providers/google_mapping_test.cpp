@@ -7,6 +7,7 @@
 
 #include "google/gemini_mapping.hpp"
 #include "google/google_adapter.hpp"
+#include "support/test_data.hpp"
 
 namespace portico::providers {
 namespace {
@@ -14,11 +15,7 @@ namespace {
 using nlohmann::json;
 
 std::string readFixture(const std::string& name) {
-  std::ifstream in(std::string(PORTICO_TEST_DATA_DIR) + "/google/" + name, std::ios::binary);
-  EXPECT_TRUE(in.good()) << name;
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  return buffer.str();
+  return portico::testing::readTestData("google", name);
 }
 
 json fixtureJson(const std::string& name) { return json::parse(readFixture(name)); }

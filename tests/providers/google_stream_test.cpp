@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "google/gemini_mapping.hpp"
+#include "support/test_data.hpp"
 
 namespace portico::providers {
 namespace {
@@ -15,11 +16,7 @@ namespace {
 using nlohmann::json;
 
 std::string readFixture(const std::string& name) {
-  std::ifstream in(std::string(PORTICO_TEST_DATA_DIR) + "/google/" + name, std::ios::binary);
-  EXPECT_TRUE(in.good()) << name;
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  return buffer.str();
+  return portico::testing::readTestData("google", name);
 }
 
 // Splits the client SSE into its data payloads.

@@ -7,17 +7,15 @@
 #include <sstream>
 #include <string>
 
+#include "support/test_data.hpp"
+
 namespace portico::providers {
 namespace {
 
 using nlohmann::json;
 
 std::string readFixture(const std::string& name) {
-  std::ifstream in(std::string(PORTICO_TEST_DATA_DIR) + "/google/" + name, std::ios::binary);
-  EXPECT_TRUE(in.good()) << name;
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  return buffer.str();
+  return portico::testing::readTestData("google", name);
 }
 
 struct RequestHolder {
