@@ -257,6 +257,17 @@ Awaitable<Attempt> callTarget(RequestState& state, Target target, std::string op
   attempt.reply.headers = passOnHeaders(exchange->headers());
 
   if (status >= 200 && status < 300 && (client_request.stream || isEventStream(content_type))) {
+    // Read the first piece before answering: until a byte has reached the client, an upstream
+    // that breaks can still be retried or fall back to the next target.
+    std::string first_bytes;
+    if (auto failure = co_await exchange->readSome(first_bytes)) {
+      attempt.reply = errorReply(failureError(*failure, target, target.provider));
+      attempt.reply.provider = target.provider;
+      attempt.reply.client_gone = failure->kind == upstream::FailureKind::kCancelled;
+      attempt.network_error = isNetworkFailure(failure->kind);
+      co_return attempt;
+    }
+    attempt.reply.first_bytes = std::move(first_bytes);
     attempt.reply.status = status;
     attempt.reply.transformer = adapter->makeStreamTransformer(client_request, target);
     attempt.reply.content_type =

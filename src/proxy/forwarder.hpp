@@ -55,6 +55,7 @@ struct Reply {
   // Set when the answer is streamed: the open upstream exchange and, for providers whose stream
   // is not OpenAI's SSE, the transformer to apply.
   std::unique_ptr<upstream::Exchange> stream;
+  std::string first_bytes;  // the stream's first piece, already read from the upstream
   std::unique_ptr<StreamTransformer> transformer;
 
   // For the access log and mid-stream errors.

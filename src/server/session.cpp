@@ -126,13 +126,18 @@ Awaitable<bool> relayStream(Worker& worker,
     co_return false;
   }
 
-  std::string upstream_bytes;
+  std::string upstream_bytes = std::move(reply.first_bytes);
   std::string out;
   bool upstream_ok = true;
+  bool prefetched = true;  // the forwarder read the first piece before answering
   for (;;) {
-    upstream_bytes.clear();
     out.clear();
-    auto failure = co_await reply.stream->readSome(upstream_bytes);
+    std::optional<upstream::Failure> failure;
+    if (!prefetched) {
+      upstream_bytes.clear();
+      failure = co_await reply.stream->readSome(upstream_bytes);
+    }
+    prefetched = false;
     if (failure) {
       if (failure->kind == upstream::FailureKind::kCancelled) {
         co_return false;

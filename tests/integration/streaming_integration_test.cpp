@@ -125,6 +125,31 @@ TEST(Streaming, UpstreamResetMidStreamEndsWithAnErrorEvent) {
   EXPECT_EQ(body.find("[DONE]"), std::string::npos);
 }
 
+TEST(Streaming, StreamCutBeforeItsFirstByteFallsBack) {
+  FakeUpstream broken([](const RecordedRequest&) {
+    FakeResponse r = FakeResponse::sse({""});  // 200 and headers, then a reset
+    r.cut_after_chunks = true;
+    return r;
+  });
+  FakeUpstream healthy([](const RecordedRequest&) {
+    return FakeResponse::sse({chunkEvent("ok"), "data: [DONE]\n\n"});
+  });
+  TestGateway gateway;
+  json config = {
+      {"strategy", {{"mode", "fallback"}}},
+      {"targets",
+       {{{"provider", "openai"}, {"api_key", "sk-test"}, {"custom_host", broken.baseUrl() + "/v1"}},
+        {{"provider", "openai"},
+         {"api_key", "sk-test"},
+         {"custom_host", healthy.baseUrl() + "/v1"}}}}};
+  StreamingResponse stream(gateway.port(), "/v1/chat/completions",
+                           {{"x-portkey-config", config.dump()}}, kStreamBody);
+  EXPECT_EQ(stream.status(), 200);
+  EXPECT_EQ(stream.header("x-portkey-last-used-option-index"), "config.targets[1]");
+  EXPECT_EQ(stream.readAll(), chunkEvent("ok") + "data: [DONE]\n\n");
+  EXPECT_EQ(broken.requestCount(), 1u);
+}
+
 TEST(Streaming, StalledUpstreamHitsReadTimeoutWithAnErrorEvent) {
   FakeUpstream upstream([](const RecordedRequest&) {
     FakeResponse r = FakeResponse::sse({chunkEvent("partial")});
