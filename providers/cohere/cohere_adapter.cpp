@@ -452,9 +452,11 @@ Expected<UpstreamRequest> CohereAdapter::buildRequest(const ClientRequest& reque
     return errors::missingApiKey(kId);
   }
   const bool passthrough = request.endpoint == Endpoint::kPassthrough;
-  std::string_view path = request.endpoint == Endpoint::kChatCompletions ? "/v2/chat"
-                          : request.endpoint == Endpoint::kEmbeddings    ? "/v2/embed"
-                                                                         : request.path;
+  // A std::string: the branches mix literals and request.path, so the ternary makes a
+  // temporary that a string_view would outlive.
+  const std::string path = request.endpoint == Endpoint::kChatCompletions ? "/v2/chat"
+                           : request.endpoint == Endpoint::kEmbeddings    ? "/v2/embed"
+                                                                          : request.path;
   auto out = requestTo(kBaseUrl, path, request, target, passthrough);
   if (!out) {
     return out;

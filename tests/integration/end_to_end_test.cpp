@@ -89,9 +89,11 @@ TEST(EndToEnd, SigtermLetsInFlightRequestsFinish) {
   EXPECT_THROW(httpRequest(portico.port(), "GET", "/"), std::exception);
 }
 
-TEST(EndToEnd, PortFlagFormsAndBadFlags) {
-  GatewayProcess portico({"--threads=1"});
+TEST(EndToEnd, NameEqualsValueFlagsWork) {
+  GatewayProcess portico({"--threads=1", "--log-level=warn"});
   EXPECT_EQ(httpRequest(portico.port(), "GET", "/").status, 200);
+  EXPECT_EQ(portico.terminate(), 0);
+  EXPECT_EQ(portico.output().find("listening"), std::string::npos);  // info lines are off
 }
 
 }  // namespace
