@@ -288,6 +288,7 @@ Awaitable<void> runSession(Worker& worker, tcp::socket socket) {
     stream.expires_after(first ? options.request_read_timeout : options.keep_alive_timeout);
     auto header_read = co_await http::async_read_header(stream, buffer, parser, kUseTuple);
     auto& [header_ec, header_bytes] = header_read;
+    (void)header_bytes;
     entry.busy = true;
     first = false;
     beast::error_code ec = header_ec;
@@ -316,7 +317,7 @@ Awaitable<void> runSession(Worker& worker, tcp::socket socket) {
       const bool clean_close = ec == http::error::end_of_stream || ec == net::error::eof ||
                                ec == beast::error::timeout || ec == net::error::operation_aborted ||
                                ec == net::error::connection_reset;
-      if (!clean_close && header_bytes > 0) {
+      if (!clean_close && parser.got_some()) {
         auto error = errors::failure(400, "Malformed HTTP request: " + ec.message());
         co_await writeSimple(stream, 11, false, 400, "application/json", error.body.dump(), {},
                              false, options.request_read_timeout);

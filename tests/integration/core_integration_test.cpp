@@ -3,6 +3,7 @@
 
 #include <future>
 #include <nlohmann/json.hpp>
+#include <random>
 
 #include "support/fake_upstream.hpp"
 #include "support/http_client.hpp"
@@ -469,6 +470,48 @@ TEST(CoreTls, UntrustedCaIsRefused) {
                           kChatBody);
   EXPECT_EQ(refused.status, 502);
   EXPECT_EQ(good.requestCount(), 0u);
+}
+
+}  // namespace
+}  // namespace portico::testing
+
+namespace portico::testing {
+namespace {
+
+TEST(CoreRobustness, GarbageOnTheWireNeverTakesTheGatewayDown) {
+  TestGateway gateway;
+  std::mt19937 random(42);
+  const std::vector<std::string> seeds = {
+      "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\n",
+      "GET / HTTP/1.1\r\n\r\n",
+      "content-length: 99999999999999999999\r\n",
+      "transfer-encoding: chunked\r\n\r\nzz\r\n",
+      "x-portkey-config: {\"targets\":[[[[[\r\n",
+      "\r\n\r\n",
+      std::string("\0\xff\xfe", 3),
+  };
+  for (int round = 0; round < 40; ++round) {
+    std::string raw;
+    for (int i = 0; i < 4; ++i) {
+      raw += seeds[random() % seeds.size()];
+      std::string noise(random() % 30, '\0');
+      for (char& c : noise) {
+        c = static_cast<char>(random() % 256);
+      }
+      raw += noise;
+    }
+    // Send and hang up at once; the gateway must neither crash nor wedge.
+    sendRawAndClose(gateway.port(), raw, [] { return true; });
+  }
+  auto response = httpRequest(gateway.port(), "GET", "/");
+  EXPECT_EQ(response.status, 200);
+}
+
+TEST(CoreRobustness, MalformedRequestGetsA400AndTheConnectionCloses) {
+  TestGateway gateway;
+  std::string answer = rawExchange(gateway.port(), "GARBAGE / NOT-HTTP\r\nHost: x\r\n\r\n");
+  EXPECT_EQ(answer.rfind("HTTP/1.1 400", 0), 0u) << answer;
+  EXPECT_NE(answer.find("Malformed HTTP request"), std::string::npos) << answer;
 }
 
 }  // namespace

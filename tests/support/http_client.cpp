@@ -200,6 +200,24 @@ void sendRawAndClose(unsigned short port,
   socket.close(ec);
 }
 
+std::string rawExchange(unsigned short port, const std::string& raw) {
+  net::io_context ioc;
+  tcp::socket socket(ioc);
+  socket.connect(tcp::endpoint(net::ip::make_address("127.0.0.1"), port));
+  setTimeout(socket, std::chrono::seconds(5));
+  net::write(socket, net::buffer(raw));
+  std::string out;
+  char chunk[4096];
+  for (;;) {
+    beast::error_code ec;
+    std::size_t n = socket.read_some(net::buffer(chunk), ec);
+    out.append(chunk, n);
+    if (ec) {
+      return out;
+    }
+  }
+}
+
 std::vector<std::string> sseData(const std::string& body) {
   std::vector<std::string> out;
   std::size_t pos = 0;

@@ -64,6 +64,9 @@ void sendRawAndClose(unsigned short port,
                      const std::string& raw,
                      const std::function<bool()>& ready);
 
+// Sends raw bytes and returns everything the server sends back until it closes (or 5 s pass).
+std::string rawExchange(unsigned short port, const std::string& raw);
+
 // Splits an SSE body into its "data:" payloads.
 std::vector<std::string> sseData(const std::string& body);
 
