@@ -1,6 +1,5 @@
 #include "proxy/forwarder.hpp"
 
-#include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <array>
