@@ -102,14 +102,6 @@ void ConnectionPool::give(const std::string& key, std::unique_ptr<Connection> co
   list.push_back(std::move(connection));
 }
 
-std::size_t ConnectionPool::idleCount() const {
-  std::size_t n = 0;
-  for (const auto& [key, list] : idle_) {
-    n += list.size();
-  }
-  return n;
-}
-
 Exchange::Exchange(std::unique_ptr<Connection> connection,
                    std::string pool_key,
                    ConnectionPool& pool,

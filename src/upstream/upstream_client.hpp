@@ -84,7 +84,6 @@ class ConnectionPool {
   explicit ConnectionPool(const UpstreamSettings& settings) : settings_(settings) {}
   std::unique_ptr<Connection> take(const std::string& key);
   void give(const std::string& key, std::unique_ptr<Connection> connection);
-  std::size_t idleCount() const;
   void clear() { idle_.clear(); }
 
  private:

@@ -16,6 +16,7 @@
 #include "stream/aws_eventstream_parser.hpp"
 #include "support/fake_upstream.hpp"
 #include "support/http_client.hpp"
+#include "support/test_data.hpp"
 #include "support/test_gateway.hpp"
 
 namespace portico::testing {
@@ -186,10 +187,8 @@ std::string exceptionFrame(const std::string& type, const std::string& message) 
 }
 
 // Splits bytes into awkward pieces so frames straddle writes.
-std::vector<std::string> pieces(const std::string& bytes, std::size_t size) {
-  std::vector<std::string> out;
-  for (std::size_t i = 0; i < bytes.size(); i += size) out.push_back(bytes.substr(i, size));
-  return out;
+std::vector<std::string> pieces(const std::string& text, std::size_t size) {
+  return splitIntoPieces(text, size);
 }
 
 FakeResponse eventStream(const std::string& bytes) {

@@ -25,13 +25,7 @@ FakeResponse cohereError(int status, const std::string& message) {
 }
 
 // Splits an SSE fixture into pieces of 23 bytes, as a network might.
-std::vector<std::string> pieces(const std::string& text) {
-  std::vector<std::string> out;
-  for (std::size_t i = 0; i < text.size(); i += 23) {
-    out.push_back(text.substr(i, 23));
-  }
-  return out;
-}
+std::vector<std::string> pieces(const std::string& text) { return splitIntoPieces(text, 23); }
 
 FakeResponse fakeCohere(const RecordedRequest& request) {
   if (request.header("authorization") != "Bearer co-key") {

@@ -26,9 +26,7 @@ std::string readFixture(const std::string& name) {
 }
 
 std::vector<std::string> pieces(const std::string& text, std::size_t size) {
-  std::vector<std::string> out;
-  for (std::size_t pos = 0; pos < text.size(); pos += size) out.push_back(text.substr(pos, size));
-  return out;
+  return splitIntoPieces(text, size);
 }
 
 FakeResponse googleError(int status, const std::string& google_status, const std::string& msg) {

@@ -44,20 +44,7 @@ struct StreamCase {
 
 // The "data:" payloads of an SSE body, each followed by a blank line.
 std::vector<std::string> payloads(const std::string& sse) {
-  std::vector<std::string> out;
-  std::size_t pos = 0;
-  while (pos < sse.size()) {
-    auto end = sse.find("\n\n", pos);
-    EXPECT_NE(end, std::string::npos) << "unterminated event in: " << sse;
-    if (end == std::string::npos) {
-      break;
-    }
-    std::string event = sse.substr(pos, end - pos);
-    EXPECT_TRUE(event.starts_with("data: ")) << event;
-    out.push_back(event.substr(6));
-    pos = end + 2;
-  }
-  return out;
+  return portico::testing::strictSsePayloads(sse);
 }
 
 std::vector<json> chunksOf(const std::string& sse) {

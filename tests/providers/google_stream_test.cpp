@@ -21,20 +21,7 @@ std::string readFixture(const std::string& name) {
 
 // Splits the client SSE into its data payloads.
 std::vector<std::string> dataPayloads(const std::string& sse) {
-  std::vector<std::string> out;
-  std::size_t pos = 0;
-  while (pos < sse.size()) {
-    auto end = sse.find("\n\n", pos);
-    EXPECT_NE(end, std::string::npos) << "unterminated event in: " << sse;
-    if (end == std::string::npos) {
-      break;
-    }
-    std::string frame = sse.substr(pos, end - pos);
-    EXPECT_TRUE(frame.starts_with("data: ")) << frame;
-    out.push_back(frame.substr(6));
-    pos = end + 2;
-  }
-  return out;
+  return portico::testing::strictSsePayloads(sse);
 }
 
 // Runs a transformer over `input` cut into the given pieces.

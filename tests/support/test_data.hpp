@@ -7,6 +7,7 @@
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <vector>
 
 namespace portico::testing {
 
@@ -17,6 +18,35 @@ inline std::string readTestData(const std::string& dir, const std::string& name)
   std::stringstream bytes;
   bytes << in.rdbuf();
   return bytes.str();
+}
+
+// `text` cut into pieces of `size` bytes (the last may be shorter), e.g. to send a stream in
+// small writes.
+inline std::vector<std::string> splitIntoPieces(const std::string& text, std::size_t size) {
+  std::vector<std::string> out;
+  for (std::size_t pos = 0; pos < text.size(); pos += size) {
+    out.push_back(text.substr(pos, size));
+  }
+  return out;
+}
+
+// The payloads of an SSE body made only of "data: ...\n\n" events; a test failure for anything
+// else.
+inline std::vector<std::string> strictSsePayloads(const std::string& sse) {
+  std::vector<std::string> out;
+  std::size_t pos = 0;
+  while (pos < sse.size()) {
+    auto end = sse.find("\n\n", pos);
+    EXPECT_NE(end, std::string::npos) << "unterminated event in: " << sse;
+    if (end == std::string::npos) {
+      break;
+    }
+    std::string event = sse.substr(pos, end - pos);
+    EXPECT_TRUE(event.starts_with("data: ")) << event;
+    out.push_back(event.substr(6));
+    pos = end + 2;
+  }
+  return out;
 }
 
 }  // namespace portico::testing
