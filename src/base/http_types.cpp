@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <boost/url/parse.hpp>
+#include <unordered_map>
 
 namespace portico {
 
@@ -19,7 +20,9 @@ void setHeader(HeaderList& headers, std::string_view name, std::string value) {
   headers.emplace_back(std::string(name), std::move(value));
 }
 
-std::optional<BaseUrl> parseBaseUrl(std::string_view url) {
+namespace {
+
+std::optional<BaseUrl> parseBaseUrlUncached(std::string_view url) {
   auto parsed = boost::urls::parse_uri(url);
   if (!parsed || !parsed->has_authority() || parsed->host().empty()) {
     return std::nullopt;
@@ -42,6 +45,24 @@ std::optional<BaseUrl> parseBaseUrl(std::string_view url) {
     out.path.pop_back();
   }
   return out;
+}
+
+}  // namespace
+
+std::optional<BaseUrl> parseBaseUrl(std::string_view url) {
+  // Every request resolves its provider's base URL (or custom host); the same few strings come
+  // back, so each thread remembers what they parse to.
+  thread_local std::unordered_map<std::string, std::optional<BaseUrl>> parsed;
+  constexpr std::size_t kMaxRemembered = 256;
+  if (auto it = parsed.find(std::string(url)); it != parsed.end()) {
+    return it->second;
+  }
+  if (parsed.size() >= kMaxRemembered) {
+    parsed.clear();
+  }
+  auto result = parseBaseUrlUncached(url);
+  parsed.emplace(std::string(url), result);
+  return result;
 }
 
 }  // namespace portico

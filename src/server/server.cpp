@@ -7,6 +7,7 @@
 #include <random>
 #include <stdexcept>
 #include <thread>
+#include <unordered_map>
 
 #include "portico/custom_host_policy.hpp"
 #include "routing/response_cache.hpp"
@@ -75,7 +76,19 @@ struct Server::Impl {
                                                          : options.trusted_custom_hosts) {
     route_options.config.provider_ids = registry->ids();
     route_options.config.is_valid_custom_host = [this](std::string_view url) {
-      return host_policy.isAllowed(url);
+      // Clients repeat the same few custom hosts; remember verdicts per worker thread (the
+      // policy never changes while the server runs).
+      thread_local std::unordered_map<std::string, bool> verdicts;
+      constexpr std::size_t kMaxRemembered = 256;
+      if (auto it = verdicts.find(std::string(url)); it != verdicts.end()) {
+        return it->second;
+      }
+      if (verdicts.size() >= kMaxRemembered) {
+        verdicts.clear();
+      }
+      bool allowed = host_policy.isAllowed(url);
+      verdicts.emplace(std::string(url), allowed);
+      return allowed;
     };
     route_options.make_trace_id = &makeTraceId;
     cache = std::make_unique<routing::MemoryResponseCache>(options.cache_max_bytes,
