@@ -79,9 +79,7 @@ TEST(EndToEnd, SigtermLetsInFlightRequestsFinish) {
                      {"x-portkey-custom-host", upstream.baseUrl() + "/v1"}},
                     kChatBody);
   });
-  for (int i = 0; i < 200 && upstream.requestCount() == 0; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
+  ASSERT_TRUE(upstream.waitForRequests(1, std::chrono::seconds(5)));
   EXPECT_EQ(portico.terminate(), 0);
   client.join();
   EXPECT_EQ(slow.status, 200);

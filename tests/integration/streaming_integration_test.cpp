@@ -184,9 +184,7 @@ TEST(Streaming, ClientDisconnectCancelsTheUpstream) {
   }
   // The fake counts an abort once a write to the gateway's (closed) connection fails, which
   // happens only after the gateway dropped the upstream connection.
-  for (int i = 0; i < 100 && upstream.clientAbortCount() == 0; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
+  EXPECT_TRUE(upstream.waitForClientAborts(1, std::chrono::seconds(5)));
   EXPECT_EQ(upstream.clientAbortCount(), 1u);
 }
 
@@ -205,12 +203,11 @@ TEST(Streaming, ClientDisconnectBeforeAnswerCancelsTheUpstream) {
     raw += name + ": " + value + "\r\n";
   }
   raw += "content-length: " + std::to_string(kStreamBody.size()) + "\r\n\r\n" + kStreamBody;
-  sendRawAndClose(gateway.port(), raw, [&] { return upstream.requestCount() == 1; });
+  sendRawAndClose(gateway.port(), raw,
+                  [&] { return upstream.waitForRequests(1, std::chrono::seconds(5)); });
   // The gateway must drop the upstream connection although no answer had arrived yet; the
   // fake then fails to write its probes after the stall.
-  for (int i = 0; i < 200 && upstream.clientAbortCount() == 0; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(25));
-  }
+  EXPECT_TRUE(upstream.waitForClientAborts(1, std::chrono::seconds(5)));
   EXPECT_EQ(upstream.clientAbortCount(), 1u);
 }
 

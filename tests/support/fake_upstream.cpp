@@ -74,6 +74,7 @@ struct FakeUpstream::Impl {
   std::thread accept_thread;
   std::atomic<bool> stopping{false};
   mutable std::mutex mutex;
+  mutable std::condition_variable changed;  // notified when requests or aborts are recorded
   std::vector<RecordedRequest> requests;
   std::vector<std::thread> connection_threads;
   std::vector<int> connection_fds;
@@ -108,6 +109,7 @@ struct FakeUpstream::Impl {
       {
         std::lock_guard lock(mutex);
         requests.push_back(recorded);
+        changed.notify_all();
       }
       FakeResponse answer = handler(recorded);
       if (answer.close_without_response) {
@@ -163,6 +165,7 @@ struct FakeUpstream::Impl {
       if (ec) {
         std::lock_guard lock(mutex);
         ++client_aborts;
+        changed.notify_all();
         return;
       }
       if (answer.stall_after_chunks.count() > 0) {
@@ -175,6 +178,8 @@ struct FakeUpstream::Impl {
         if (ec) {
           std::lock_guard lock(mutex);
           ++client_aborts;
+          changed.notify_all();
+          changed.notify_all();
         }
         return;
       }
@@ -305,6 +310,16 @@ std::size_t FakeUpstream::connectionCount() const {
 std::size_t FakeUpstream::clientAbortCount() const {
   std::lock_guard lock(impl_->mutex);
   return impl_->client_aborts;
+}
+
+bool FakeUpstream::waitForRequests(std::size_t n, std::chrono::milliseconds timeout) const {
+  std::unique_lock lock(impl_->mutex);
+  return impl_->changed.wait_for(lock, timeout, [&] { return impl_->requests.size() >= n; });
+}
+
+bool FakeUpstream::waitForClientAborts(std::size_t n, std::chrono::milliseconds timeout) const {
+  std::unique_lock lock(impl_->mutex);
+  return impl_->changed.wait_for(lock, timeout, [&] { return impl_->client_aborts >= n; });
 }
 
 }  // namespace portico::testing

@@ -6,6 +6,7 @@
 // so test files that include it compile quickly.
 
 #include <chrono>
+#include <condition_variable>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -77,6 +78,10 @@ class FakeUpstream {
   std::size_t connectionCount() const;
   // How many connections ended because the client closed them while a stream was being sent.
   std::size_t clientAbortCount() const;
+  // Block until at least `n` requests arrived / `n` client aborts happened, or `timeout`
+  // passes; return whether the count was reached. Tests wait on events, not on sleeps.
+  bool waitForRequests(std::size_t n, std::chrono::milliseconds timeout) const;
+  bool waitForClientAborts(std::size_t n, std::chrono::milliseconds timeout) const;
 
  private:
   struct Impl;

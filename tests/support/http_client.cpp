@@ -9,7 +9,6 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <stdexcept>
-#include <thread>
 
 namespace portico::testing {
 
@@ -192,9 +191,7 @@ void sendRawAndClose(unsigned short port,
   tcp::socket socket(ioc);
   socket.connect(tcp::endpoint(net::ip::make_address("127.0.0.1"), port));
   net::write(socket, net::buffer(raw));
-  for (int i = 0; i < 500 && !ready(); ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
+  ready();
   beast::error_code ec;
   socket.set_option(net::socket_base::linger(true, 0), ec);
   socket.close(ec);

@@ -59,7 +59,8 @@ class StreamingResponse {
   std::unique_ptr<Impl> impl_;
 };
 
-// Sends raw bytes, waits until `ready()` holds (or 5 s), then closes the connection abruptly.
+// Sends raw bytes, calls `ready()` (which may block until the peer has seen them), then closes
+// the connection abruptly.
 void sendRawAndClose(unsigned short port,
                      const std::string& raw,
                      const std::function<bool()>& ready);
