@@ -29,6 +29,10 @@ Options (each also read from the environment variable shown; flags win):
                               (localhost,127.0.0.1,::1,host.docker.internal)
   --max-body-bytes N          request body limit (413 past it)  PORTICO_MAX_BODY_BYTES (33554432)
   --max-header-bytes N        request header limit               PORTICO_MAX_HEADER_BYTES (65536)
+  --max-upstream-body-bytes N largest non-streamed upstream answer (502 past it)
+                              PORTICO_MAX_UPSTREAM_BODY_BYTES (16777216)
+  --max-buffered-bytes N      all non-streamed upstream answers held at once, every worker
+                              together (502 past it)  PORTICO_MAX_BUFFERED_BYTES (268435456)
   --upstream-timeout-ms N     longest upstream silence before 504 (0: none)
                               PORTICO_UPSTREAM_TIMEOUT_MS (600000)
   --connect-timeout-ms N      upstream connect timeout  PORTICO_CONNECT_TIMEOUT_MS (10000)
@@ -84,6 +88,12 @@ void apply(Settings& s, const std::string& name, const std::string& value) {
     s.server.max_body_bytes = static_cast<std::size_t>(toNumber("--max-body-bytes", value));
   } else if (name == "max-header-bytes") {
     s.server.max_header_bytes = static_cast<std::size_t>(toNumber("--max-header-bytes", value));
+  } else if (name == "max-upstream-body-bytes") {
+    s.server.max_upstream_body_bytes =
+        static_cast<std::size_t>(toNumber("--max-upstream-body-bytes", value));
+  } else if (name == "max-buffered-bytes") {
+    s.server.max_buffered_upstream_bytes =
+        static_cast<std::size_t>(toNumber("--max-buffered-bytes", value));
   } else if (name == "upstream-timeout-ms") {
     s.server.upstream_read_timeout = milliseconds(toNumber("--upstream-timeout-ms", value));
   } else if (name == "connect-timeout-ms") {
@@ -112,6 +122,8 @@ Settings loadSettings(int argc, char** argv) {
       {"PORTICO_TRUSTED_CUSTOM_HOSTS", "trusted-custom-hosts"},
       {"PORTICO_MAX_BODY_BYTES", "max-body-bytes"},
       {"PORTICO_MAX_HEADER_BYTES", "max-header-bytes"},
+      {"PORTICO_MAX_UPSTREAM_BODY_BYTES", "max-upstream-body-bytes"},
+      {"PORTICO_MAX_BUFFERED_BYTES", "max-buffered-bytes"},
       {"PORTICO_UPSTREAM_TIMEOUT_MS", "upstream-timeout-ms"},
       {"PORTICO_CONNECT_TIMEOUT_MS", "connect-timeout-ms"},
       {"PORTICO_SHUTDOWN_GRACE_MS", "shutdown-grace-ms"},

@@ -14,7 +14,8 @@ namespace portico {
 // 0177.0.0.1, 127.1), ports outside 1-65535. Trusted hosts skip every check but the port one;
 // `*.localhost` is trusted exactly when `localhost` is (as in Portkey). An untrusted `localhost`
 // or `*.localhost` is rejected (Portkey lets a bare `localhost` through once its list is
-// replaced; we do not). Thread-safe: isAllowed() only reads.
+// replaced; we do not). The upstream client also judges every address a custom host resolves
+// to (allowsResolvedAddress). Thread-safe: both only read.
 class CustomHostPolicy {
  public:
   // `trusted_hosts` replaces the default list, like Portkey's TRUSTED_CUSTOM_HOSTS. Entries are
@@ -32,11 +33,21 @@ class CustomHostPolicy {
   // True when `url` may be used as a provider base URL. Never throws.
   bool isAllowed(std::string_view url) const;
 
+  // An address in IPv6 form; IPv4 addresses as IPv4-mapped (::ffff:a.b.c.d).
+  using Address = std::array<unsigned char, 16>;
+
+  // Judges an address that `host` (a URL that passed isAllowed) resolved to, at connect time,
+  // so a DNS answer cannot lead a custom host to a private or metadata address: allowed when
+  // `host` is trusted by name, the address is a trusted entry, or it is in no blocked range.
+  bool allowsResolvedAddress(std::string_view host, const Address& address) const;
+
   const std::vector<std::string>& trustedHosts() const { return trusted_; }
 
  private:
-  std::vector<std::string> trusted_;  // normalised: lower-case, IPv6 without brackets
-  std::vector<std::array<unsigned char, 16>> trusted_ipv6_;  // parsed IPv6 entries
+  bool isTrustedName(std::string_view host) const;
+
+  std::vector<std::string> trusted_;        // normalised: lower-case, IPv6 without brackets
+  std::vector<Address> trusted_addresses_;  // the entries that are IP literals
 };
 
 }  // namespace portico

@@ -26,6 +26,9 @@ struct UpstreamRequest {
   std::string target;  // path and query, e.g. "/v1/chat/completions?x=1"
   HeaderList headers;  // lower-case names; Host and Content-Length are added by the client
   std::string body;
+  // The host came from the client (a custom host, a token endpoint in client credentials): every
+  // address it resolves to must pass the custom-host policy before it is connected to.
+  bool check_address = false;
 };
 
 // A base URL split into its parts: "https://api.openai.com/v1" -> https, api.openai.com, 443, /v1.

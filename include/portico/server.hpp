@@ -5,6 +5,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "portico/provider_registry.hpp"
@@ -18,7 +19,12 @@ struct ServerOptions {
   int threads = 0;             // 0: one per core
   std::size_t max_header_bytes = 64 * 1024;
   std::size_t max_body_bytes = 32 * 1024 * 1024;
-  std::size_t max_upstream_body_bytes = 64 * 1024 * 1024;  // non-streamed answers
+  // A non-streamed upstream answer is held whole (to translate it); chat answers are kilobytes,
+  // large embedding batches a few megabytes. Past it: 502.
+  std::size_t max_upstream_body_bytes = 16 * 1024 * 1024;
+  // All non-streamed upstream answers held at once, every worker together, so that many
+  // clients choosing hosts that answer big cannot take the memory between them. Past it: 502.
+  std::size_t max_buffered_upstream_bytes = 256 * 1024 * 1024;
   std::chrono::milliseconds request_read_timeout{std::chrono::seconds(30)};
   std::chrono::milliseconds keep_alive_timeout{std::chrono::seconds(75)};
   std::chrono::milliseconds upstream_connect_timeout{std::chrono::seconds(10)};
@@ -29,6 +35,9 @@ struct ServerOptions {
   std::size_t pool_max_idle_per_host = 64;
   std::string ca_file;  // extra CA bundle for upstream TLS, besides the system store
   std::vector<std::string> trusted_custom_hosts;  // empty: Portkey's default list
+  // Host name -> IP address answers the upstream client uses instead of DNS, as /etc/hosts
+  // would; tests use it to play a DNS answer that points a custom host at a private address.
+  std::vector<std::pair<std::string, std::string>> static_hosts;
   bool access_log = true;
   // Multiplies every wait between retries (backoff and retry-after). The retry policy still
   // decides with the real values; tests set this small so they need not sleep for seconds.

@@ -2,6 +2,7 @@
 
 #include "common/request_helpers.hpp"
 #include "common/stream_helpers.hpp"
+#include "portico/json_parse.hpp"
 
 namespace portico::providers {
 
@@ -132,7 +133,7 @@ MappedResponse AnthropicAdapter::mapResponse(const ClientRequest& request,
   if (reply.status < 200 || reply.status >= 300) {
     return normaliseError(kProvider, reply);
   }
-  json message = json::parse(reply.body, nullptr, false);
+  json message = parseJson(reply.body);
   if (!message.is_object()) {
     return invalidResponse(reply.body);
   }

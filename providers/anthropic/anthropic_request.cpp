@@ -4,6 +4,7 @@
 #include <string_view>
 
 #include "anthropic/anthropic_adapter.hpp"
+#include "portico/json_parse.hpp"
 
 namespace portico::providers {
 
@@ -100,7 +101,7 @@ json toolUseBlock(const json& call) {
         input = *args;
       } else if (args->is_string()) {
         // Models sometimes produce invalid JSON; Anthropic needs an object, so send {}.
-        json parsed = json::parse(args->get<std::string>(), nullptr, false);
+        json parsed = parseJson(args->get<std::string>());
         if (parsed.is_object()) {
           input = std::move(parsed);
         }

@@ -4,6 +4,7 @@
 
 #include "anthropic/anthropic_adapter.hpp"
 #include "common/stream_helpers.hpp"
+#include "portico/json_parse.hpp"
 #include "stream/sse_parser.hpp"
 
 namespace portico::providers {
@@ -77,7 +78,7 @@ class AnthropicChatStream : public StreamTransformer {
     if (event.data.empty()) {
       return;  // ping frames without data, keep-alives
     }
-    json data = json::parse(event.data, nullptr, false);
+    json data = parseJson(event.data);
     if (!data.is_object()) {
       return;  // not ours to understand; tolerated
     }

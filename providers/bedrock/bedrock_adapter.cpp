@@ -7,6 +7,7 @@
 #include "common/aws_sigv4.hpp"
 #include "common/request_helpers.hpp"
 #include "common/stream_helpers.hpp"
+#include "portico/json_parse.hpp"
 
 namespace portico::providers {
 
@@ -122,7 +123,7 @@ Expected<json> toolUseBlocks(const json& tool_calls) {
     json input = json::object();
     const std::string arguments = stringField(fn, "arguments");
     if (!arguments.empty()) {
-      input = json::parse(arguments, nullptr, false);
+      input = parseJson(arguments);
       if (input.is_discarded() || !input.is_object()) {
         return badRequest("tool call arguments must be a JSON object");
       }
@@ -555,7 +556,7 @@ Expected<json> fromConverseResponse(const json& converse,
 }
 
 MappedResponse mapError(const UpstreamReply& reply) {
-  json parsed = json::parse(reply.body, nullptr, false);
+  json parsed = parseJson(reply.body);
   if (!parsed.is_object()) {
     std::string text = clipped(reply.body);
     if (text.empty()) text = "empty response with status " + std::to_string(reply.status);
@@ -756,7 +757,7 @@ MappedResponse BedrockAdapter::mapResponse(const ClientRequest& request,
   if (request.endpoint == Endpoint::kPassthrough) {
     return MappedResponse{reply.status, std::move(reply.content_type), std::move(reply.body)};
   }
-  json parsed = json::parse(reply.body, nullptr, false);
+  json parsed = parseJson(reply.body);
   if (parsed.is_discarded()) {
     return fromError(errors::providerError(
         502, kProvider, "Invalid response received from bedrock: " + clipped(reply.body)));
@@ -844,7 +845,7 @@ void BedrockStreamTransformer::handle(const stream::EventStreamMessage& message,
   const std::string kind = message.header(":message-type");
   if (kind == "exception") {
     std::string text;
-    json payload = json::parse(message.payload, nullptr, false);
+    json payload = parseJson(message.payload);
     if (payload.is_object()) {
       text = stringField(payload, "message");
       if (text.empty()) text = stringField(payload, "Message");
@@ -863,7 +864,7 @@ void BedrockStreamTransformer::handle(const stream::EventStreamMessage& message,
   if (kind != "event") {
     return;  // unknown message types are ignored
   }
-  json payload = json::parse(message.payload, nullptr, false);
+  json payload = parseJson(message.payload);
   if (!payload.is_object()) {
     fail("malformed event payload from upstream: " + clipped(message.payload),
          "upstream_stream_error", out);

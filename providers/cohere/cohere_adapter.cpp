@@ -6,6 +6,7 @@
 
 #include "common/request_helpers.hpp"
 #include "common/stream_helpers.hpp"
+#include "portico/json_parse.hpp"
 
 namespace portico::providers {
 
@@ -500,7 +501,7 @@ MappedResponse CohereAdapter::mapResponse(const ClientRequest& request,
   if (request.endpoint == Endpoint::kPassthrough) {
     return MappedResponse{reply.status, std::move(reply.content_type), std::move(reply.body)};
   }
-  json parsed = json::parse(reply.body, nullptr, false);
+  json parsed = parseJson(reply.body);
   if (!parsed.is_object()) {
     return invalidResponse(reply.status, reply.body);
   }

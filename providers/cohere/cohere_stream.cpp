@@ -2,6 +2,7 @@
 
 #include "cohere/cohere_adapter.hpp"
 #include "common/stream_helpers.hpp"
+#include "portico/json_parse.hpp"
 
 namespace portico::providers {
 
@@ -102,7 +103,7 @@ void CohereStreamTransformer::finish(bool complete, std::string& out) {
 }
 
 void CohereStreamTransformer::handle(const stream::SseParser::Event& event, std::string& out) {
-  json data = json::parse(event.data, nullptr, false);
+  json data = parseJson(event.data);
   if (!data.is_object()) {
     if (event.event == "error") {
       fail(event.data.empty() ? "error event" : event.data, out);

@@ -1,6 +1,9 @@
 #include "common/request_helpers.hpp"
 
+#include <algorithm>
 #include <array>
+
+#include "portico/json_parse.hpp"
 
 namespace portico::providers {
 
@@ -43,13 +46,41 @@ std::string optionOrHeader(const ClientRequest& request,
   return value;
 }
 
+namespace {
+
+// Headers that describe this hop or the message's framing: the gateway writes its own, and a
+// client's copy would give the upstream two Host headers, a second body length, or an upgrade.
+bool isHopOrFraming(std::string_view name) {
+  static constexpr std::array<std::string_view, 12> kHop = {"host",
+                                                            "content-length",
+                                                            "transfer-encoding",
+                                                            "connection",
+                                                            "keep-alive",
+                                                            "te",
+                                                            "trailer",
+                                                            "upgrade",
+                                                            "expect",
+                                                            "proxy-connection",
+                                                            "proxy-authorization",
+                                                            "accept-encoding"};
+  return std::find(kHop.begin(), kHop.end(), name) != kHop.end();
+}
+
+}  // namespace
+
 void copyForwardedHeaders(const ClientRequest& request, const Target& target, HeaderList& out) {
   if (request.headers == nullptr) {
     return;
   }
   for (const auto& name : target.forward_headers) {
+    // Never the gateway's own headers, and never one the adapter set (the provider key in
+    // authorization or x-api-key, content-type, a version header): forwarding adds, it does
+    // not replace.
+    if (isHopOrFraming(name) || name.starts_with("x-portkey-") || findHeader(out, name)) {
+      continue;
+    }
     if (auto value = findHeader(*request.headers, name)) {
-      setHeader(out, name, std::string(*value));
+      out.emplace_back(name, std::string(*value));
     }
   }
 }
@@ -117,7 +148,7 @@ constexpr std::size_t kMaxQuotedTextBytes = 2048;
 }  // namespace
 
 MappedResponse normaliseError(std::string_view provider, const UpstreamReply& reply) {
-  json parsed = json::parse(reply.body, nullptr, false);
+  json parsed = parseJson(reply.body);
   GatewayError error;
   if (parsed.is_object() && parsed.contains("error") && parsed["error"].is_object()) {
     const json& e = parsed["error"];

@@ -12,6 +12,7 @@
 
 #include "common/request_helpers.hpp"
 #include "common/stream_helpers.hpp"
+#include "portico/json_parse.hpp"
 #include "stream/sse_parser.hpp"
 
 namespace portico::providers::gemini {
@@ -173,7 +174,7 @@ json toolResponse(const json& content) {
   } else if (!content.is_null()) {
     text = content.dump();
   }
-  json parsed = json::parse(text, nullptr, false);
+  json parsed = parseJson(text);
   if (parsed.is_object()) {
     return parsed;
   }
@@ -434,7 +435,7 @@ Expected<json> chatRequestBody(const json& body) {
             }
             std::string name = stringMember(*fn, "name");
             std::string arguments = stringMember(*fn, "arguments");
-            json args = arguments.empty() ? json::object() : json::parse(arguments, nullptr, false);
+            json args = arguments.empty() ? json::object() : parseJson(arguments);
             if (args.is_discarded() || !args.is_object()) {
               return badRequest("tool_calls[].function.arguments must be a JSON object: " +
                                 arguments.substr(0, kMaxQuotedBytes));
@@ -568,7 +569,7 @@ MappedResponse invalidResponse(std::string_view provider, int status, std::strin
 }  // namespace
 
 MappedResponse chatResponse(const ResponseContext& ctx, std::string_view body) {
-  json response = json::parse(body, nullptr, false);
+  json response = parseJson(body);
   if (!response.is_object()) {
     return invalidResponse(ctx.provider, 200, body);
   }
@@ -621,7 +622,7 @@ MappedResponse chatResponse(const ResponseContext& ctx, std::string_view body) {
 }
 
 MappedResponse errorResponse(std::string_view provider, const UpstreamReply& reply) {
-  json parsed = json::parse(reply.body, nullptr, false);
+  json parsed = parseJson(reply.body);
   if (parsed.is_array() && !parsed.empty()) {
     parsed = parsed[0];  // streamGenerateContent without alt=sse wraps errors in an array
   }
@@ -775,7 +776,7 @@ class GeminiStreamTransformer : public StreamTransformer {
     if (data.empty() || data == "[DONE]") {
       return;
     }
-    json event = json::parse(data, nullptr, false);
+    json event = parseJson(data);
     if (event.is_array() && event.size() == 1) {
       event = event[0];
     }

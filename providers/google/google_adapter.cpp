@@ -3,6 +3,7 @@
 #include "common/request_helpers.hpp"
 #include "common/stream_helpers.hpp"
 #include "google/gemini_mapping.hpp"
+#include "portico/json_parse.hpp"
 
 namespace portico::providers {
 
@@ -80,7 +81,7 @@ MappedResponse GoogleAdapter::mapResponse(const ClientRequest& request,
                                    .created = unixSeconds(request.now)},
                                   reply.body);
     case Endpoint::kEmbeddings: {
-      json parsed = json::parse(reply.body, nullptr, false);
+      json parsed = parseJson(reply.body);
       json vectors = gemini::embeddingVectors(parsed);
       if (vectors.is_null()) {
         return fromError(errors::providerError(

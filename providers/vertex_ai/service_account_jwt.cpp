@@ -6,6 +6,8 @@
 
 #include <memory>
 
+#include "portico/json_parse.hpp"
+
 namespace portico::providers::vertex {
 
 using nlohmann::json;
@@ -57,7 +59,7 @@ std::string formEncode(std::string_view text) {
 std::optional<ServiceAccountKey> parseServiceAccount(const json& value, std::string* error) {
   json object = value;
   if (value.is_string()) {
-    object = json::parse(value.get<std::string>(), nullptr, false);
+    object = parseJson(value.get<std::string>());
   }
   if (!object.is_object()) {
     setError(error, "the vertex service account JSON is not a JSON object");
@@ -177,7 +179,7 @@ std::string tokenRequestBody(std::string_view assertion) {
 }
 
 std::optional<AccessToken> parseTokenResponse(std::string_view body, std::string* error) {
-  json parsed = json::parse(body, nullptr, false);
+  json parsed = parseJson(body);
   if (!parsed.is_object()) {
     setError(error, "the token endpoint answered with something that is not JSON");
     return std::nullopt;

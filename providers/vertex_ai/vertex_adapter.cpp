@@ -5,6 +5,7 @@
 #include "common/request_helpers.hpp"
 #include "common/stream_helpers.hpp"
 #include "google/gemini_mapping.hpp"
+#include "portico/json_parse.hpp"
 #include "vertex_ai/service_account_jwt.hpp"
 
 namespace portico::providers {
@@ -81,9 +82,8 @@ class RenamingStream : public StreamTransformer {
       std::string_view frame = produced.substr(0, end);
       produced = end == std::string_view::npos ? std::string_view() : produced.substr(end + 2);
       constexpr std::string_view kData = "data: ";
-      json payload = frame.starts_with(kData)
-                         ? json::parse(frame.substr(kData.size()), nullptr, false)
-                         : json(nullptr);
+      json payload =
+          frame.starts_with(kData) ? parseJson(frame.substr(kData.size())) : json(nullptr);
       if (payload.is_object()) {
         renameProvider(payload);
         out += sseData(payload);
@@ -244,7 +244,7 @@ MappedResponse VertexAdapter::mapResponse(const ClientRequest& request,
   VertexModel model = parseVertexModel(gemini::requestModel(request));
   if (request.endpoint == Endpoint::kChatCompletions && model.anthropic) {
     MappedResponse mapped = AnthropicAdapter().mapResponse(request, target, std::move(reply));
-    json payload = json::parse(mapped.body, nullptr, false);
+    json payload = parseJson(mapped.body);
     if (payload.is_object()) {
       renameProvider(payload);
       mapped.body = payload.dump(-1, ' ', false, json::error_handler_t::replace);
@@ -258,7 +258,7 @@ MappedResponse VertexAdapter::mapResponse(const ClientRequest& request,
                                 reply.body);
   }
   // Embeddings: {predictions:[{embeddings:{values:[...], statistics:{token_count}}}]}.
-  json parsed = json::parse(reply.body, nullptr, false);
+  json parsed = parseJson(reply.body);
   auto predictions = parsed.is_object() ? parsed.find("predictions") : parsed.end();
   json vectors = json::array();
   long long tokens = 0;

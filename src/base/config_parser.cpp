@@ -11,6 +11,7 @@
 
 #include "portico/config.hpp"
 #include "portico/custom_host_policy.hpp"
+#include "portico/json_parse.hpp"
 
 namespace portico {
 namespace {
@@ -18,7 +19,6 @@ namespace {
 using nlohmann::json;
 
 // Limits against hostile configs (they arrive in a request header).
-constexpr int kMaxJsonDepth = 128;         // nesting of JSON containers
 constexpr int kMaxTargetDepth = 32;        // nesting of config nodes
 constexpr std::size_t kMaxTargets = 1000;  // entries of one `targets` array
 constexpr std::size_t kMaxNodes = 10000;   // config nodes in the whole tree
@@ -160,21 +160,6 @@ json normaliseKeys(const json& object) {
     out[std::move(snake)] = it.value();
   }
   return out;
-}
-
-// Depth of the deepest container, computed without recursion.
-int jsonDepth(const json& root) {
-  int max_depth = 0;
-  std::vector<std::pair<const json*, int>> stack{{&root, 1}};
-  while (!stack.empty()) {
-    auto [value, depth] = stack.back();
-    stack.pop_back();
-    if (!value->is_structured()) continue;
-    max_depth = std::max(max_depth, depth);
-    if (depth > kMaxJsonDepth) return depth;
-    for (const auto& child : *value) stack.emplace_back(&child, depth + 1);
-  }
-  return max_depth;
 }
 
 class Validator {
@@ -660,10 +645,11 @@ std::string toSnakeCase(std::string_view key) {
 
 Expected<ConfigNode> parseConfig(std::string_view text, const ConfigParseOptions& options) {
   try {
-    // The parser is iterative and the DOM is destroyed iteratively, so deep input is safe here.
+    // nlohmann's parser and destructor are iterative, so a deep document is safe to build here
+    // (only to copy or dump); parsing first keeps "not JSON" apart from "too deep".
     json root = json::parse(text.begin(), text.end(), nullptr, /*allow_exceptions=*/false);
     if (root.is_discarded() || !root.is_object()) return errors::configNotJson();
-    if (jsonDepth(root) > kMaxJsonDepth) {
+    if (!jsonDepthWithin(text)) {
       return errors::invalidConfig({"path: , message: Config is nested too deeply (at most " +
                                     std::to_string(kMaxJsonDepth) + " levels)"});
     }

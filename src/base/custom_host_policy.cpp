@@ -119,7 +119,11 @@ CustomHostPolicy::CustomHostPolicy(std::vector<std::string> trusted_hosts) {
   for (const auto& entry : trusted_hosts) {
     std::string host = normaliseEntry(entry);
     if (host.empty()) continue;
-    if (auto v6 = boost::urls::parse_ipv6_address(host)) trusted_ipv6_.push_back(v6->to_bytes());
+    if (auto v6 = boost::urls::parse_ipv6_address(host)) {
+      trusted_addresses_.push_back(v6->to_bytes());
+    } else if (auto v4 = boost::urls::parse_ipv4_address(host)) {
+      trusted_addresses_.push_back(boost::urls::ipv6_address(*v4).to_bytes());
+    }
     trusted_.push_back(std::move(host));
   }
 }
@@ -173,7 +177,8 @@ bool CustomHostPolicy::isAllowed(std::string_view url) const {
 
     if (u.host_type() == boost::urls::host_type::ipv6) {
       const auto bytes = u.host_ipv6_address().to_bytes();
-      if (std::find(trusted_ipv6_.begin(), trusted_ipv6_.end(), bytes) != trusted_ipv6_.end()) {
+      if (std::find(trusted_addresses_.begin(), trusted_addresses_.end(), bytes) !=
+          trusted_addresses_.end()) {
         return true;
       }
       return !isBlockedIpv6(bytes);
@@ -199,11 +204,8 @@ bool CustomHostPolicy::isAllowed(std::string_view url) const {
       rest.remove_prefix(dot + 1);
     }
 
-    const auto trusted = [&](std::string_view name) {
-      return std::find(trusted_.begin(), trusted_.end(), name) != trusted_.end();
-    };
     // Trusted hosts skip the remaining checks (the port was checked above).
-    if (trusted(host) || (host.ends_with(".localhost") && trusted("localhost"))) return true;
+    if (isTrustedName(host)) return true;
 
     if (std::find(std::begin(kBlockedHosts), std::end(kBlockedHosts), host) !=
         std::end(kBlockedHosts)) {
@@ -221,6 +223,22 @@ bool CustomHostPolicy::isAllowed(std::string_view url) const {
   } catch (...) {
     return false;
   }
+}
+
+bool CustomHostPolicy::isTrustedName(std::string_view host) const {
+  const auto trusted = [&](std::string_view name) {
+    return std::find(trusted_.begin(), trusted_.end(), name) != trusted_.end();
+  };
+  return trusted(host) || (host.ends_with(".localhost") && trusted("localhost"));
+}
+
+bool CustomHostPolicy::allowsResolvedAddress(std::string_view host, const Address& address) const {
+  if (isTrustedName(toLower(host))) return true;
+  if (std::find(trusted_addresses_.begin(), trusted_addresses_.end(), address) !=
+      trusted_addresses_.end()) {
+    return true;
+  }
+  return !isBlockedIpv6(address);
 }
 
 }  // namespace portico

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <boost/url/parse.hpp>
+#include <cctype>
 #include <unordered_map>
 
 namespace portico {
@@ -22,7 +23,37 @@ void setHeader(HeaderList& headers, std::string_view name, std::string value) {
 
 namespace {
 
+// Boost.URL 1.81 asserts on some malformed inputs (the 7 bytes "jtout: " among them), so only
+// text that already looks like an absolute http(s) URL of visible ASCII reaches its parser.
+bool looksLikeHttpUrl(std::string_view url) {
+  constexpr std::size_t kMaxUrlBytes = 8192;
+  if (url.size() > kMaxUrlBytes) {
+    return false;
+  }
+  for (char c : url) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u <= 0x20 || u >= 0x7F) {
+      return false;
+    }
+  }
+  auto starts_with = [&](std::string_view prefix) {
+    if (url.size() < prefix.size()) {
+      return false;
+    }
+    for (std::size_t i = 0; i < prefix.size(); ++i) {
+      if (std::tolower(static_cast<unsigned char>(url[i])) != prefix[i]) {
+        return false;
+      }
+    }
+    return true;
+  };
+  return starts_with("http://") || starts_with("https://");
+}
+
 std::optional<BaseUrl> parseBaseUrlUncached(std::string_view url) {
+  if (!looksLikeHttpUrl(url)) {
+    return std::nullopt;
+  }
   auto parsed = boost::urls::parse_uri(url);
   if (!parsed || !parsed->has_authority() || parsed->host().empty()) {
     return std::nullopt;
@@ -41,6 +72,9 @@ std::optional<BaseUrl> parseBaseUrlUncached(std::string_view url) {
   out.port = parsed->has_port() ? std::string(parsed->port())
                                 : std::string(out.scheme == "https" ? "443" : "80");
   out.path = std::string(parsed->encoded_path());
+  if (!out.path.empty() && out.path.front() != '/') {
+    return std::nullopt;  // Boost.URL let the authority run into the path ("http://h:80a/")
+  }
   while (!out.path.empty() && out.path.back() == '/') {
     out.path.pop_back();
   }

@@ -2,6 +2,7 @@
 #include <array>
 #include <charconv>
 
+#include "portico/json_parse.hpp"
 #include "portico/route_context.hpp"
 
 namespace portico {
@@ -124,7 +125,7 @@ Expected<RouteContext> parseRouteContext(const HeaderList& headers,
   }
 
   if (auto metadata = findHeader(headers, "x-portkey-metadata")) {
-    auto parsed = nlohmann::json::parse(*metadata, nullptr, false);
+    auto parsed = parseJson(*metadata);
     if (parsed.is_object()) {
       ctx.metadata = std::move(parsed);
     }

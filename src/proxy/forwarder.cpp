@@ -1,9 +1,10 @@
 #include "proxy/forwarder.hpp"
 
-
 #include <algorithm>
 #include <array>
 
+#include "portico/content_encoding.hpp"
+#include "portico/json_parse.hpp"
 #include "routing/conditions.hpp"
 #include "routing/fallback_policy.hpp"
 #include "routing/load_balancer.hpp"
@@ -80,6 +81,8 @@ GatewayError failureError(const upstream::Failure& failure,
       return errors::requestTimeout(target.request_timeout_ms.value_or(0));
     case upstream::FailureKind::kReadTimeout:
       return errors::upstreamTimeout(provider);
+    case upstream::FailureKind::kRefused:
+      return errors::failure(400, std::string(provider) + ": " + failure.detail);
     case upstream::FailureKind::kConnect:
     case upstream::FailureKind::kBroken:
     case upstream::FailureKind::kTooLarge:
@@ -141,14 +144,17 @@ Awaitable<Expected<std::string>> fetchToken(RequestState& state,
     co_return errors::failure(
         400, provider + ": the token endpoint " + origin + " is refused by the custom-host guard");
   }
+  UpstreamRequest guarded = request;
+  guarded.check_address = true;
   auto started =
-      co_await state.worker.client.start(request, now + std::chrono::seconds(30), state.cancel);
+      co_await state.worker.client.start(guarded, now + std::chrono::seconds(30), state.cancel);
   if (auto* failure = std::get_if<upstream::Failure>(&started)) {
     co_return errors::upstreamUnreachable(provider, "token endpoint: " + failure->detail);
   }
   auto token_exchange = std::move(std::get<std::unique_ptr<upstream::Exchange>>(started));
   std::string body;
-  auto failure = co_await token_exchange->readAll(body, 1024 * 1024);
+  upstream::BufferLease lease(state.worker.buffer_budget);
+  auto failure = co_await token_exchange->readAll(body, 1024 * 1024, &lease);
   if (failure) {
     co_return errors::upstreamUnreachable(provider, "token endpoint: " + failure->detail);
   }
@@ -232,6 +238,7 @@ Awaitable<Attempt> callTarget(RequestState& state, Target target, std::string op
   if (!built) {
     co_return fromError(built.error(), option_index);
   }
+  built->check_address = !target.custom_host.empty();
 
   std::optional<Clock::time_point> deadline;
   if (target.request_timeout_ms) {
@@ -255,7 +262,18 @@ Awaitable<Attempt> callTarget(RequestState& state, Target target, std::string op
   std::string content_type(exchange->headers()[http::field::content_type]);
   attempt.reply.headers = passOnHeaders(exchange->headers());
 
-  if (status >= 200 && status < 300 && (client_request.stream || isEventStream(content_type))) {
+  const auto coding = parseContentEncoding(exchange->headers()[http::field::content_encoding]);
+  const bool streamed =
+      status >= 200 && status < 300 && (client_request.stream || isEventStream(content_type));
+  if (streamed && coding != ContentCoding::kIdentity) {
+    // A compressed stream cannot be relayed event by event, nor sent on as it is (its
+    // Content-Encoding is not passed on): refuse it.
+    attempt.reply = errorReply(errors::upstreamUnreachable(
+        target.provider, "the upstream compressed its stream despite Accept-Encoding: identity"));
+    attempt.reply.provider = target.provider;
+    co_return attempt;
+  }
+  if (streamed) {
     // Read the first piece before answering: until a byte has reached the client, an upstream
     // that breaks can still be retried or fall back to the next target.
     std::string first_bytes;
@@ -278,7 +296,9 @@ Awaitable<Attempt> callTarget(RequestState& state, Target target, std::string op
   }
 
   std::string body;
-  auto failure = co_await exchange->readAll(body, state.worker.options.max_upstream_body_bytes);
+  upstream::BufferLease lease(state.worker.buffer_budget);
+  const auto limit = state.worker.options.max_upstream_body_bytes;
+  auto failure = co_await exchange->readAll(body, limit, &lease);
   attempt.reply.upstream_time =
       std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - started);
   if (failure) {
@@ -287,6 +307,17 @@ Awaitable<Attempt> callTarget(RequestState& state, Target target, std::string op
     attempt.reply.client_gone = failure->kind == upstream::FailureKind::kCancelled;
     attempt.network_error = isNetworkFailure(failure->kind);
     co_return attempt;
+  }
+  if (coding != ContentCoding::kIdentity) {
+    std::string decoded;
+    std::string problem;
+    if (!decodeContent(coding, body, limit, decoded, problem) || !lease.growTo(decoded.size())) {
+      attempt.reply = errorReply(errors::upstreamUnreachable(
+          target.provider, problem.empty() ? "upstream answer too large" : problem));
+      attempt.reply.provider = target.provider;
+      co_return attempt;
+    }
+    body = std::move(decoded);
   }
   MappedResponse mapped;
   try {
@@ -302,6 +333,7 @@ Awaitable<Attempt> callTarget(RequestState& state, Target target, std::string op
   attempt.reply.status = mapped.status;
   attempt.reply.content_type = std::move(mapped.content_type);
   attempt.reply.body = std::move(mapped.body);
+  attempt.reply.buffered = std::move(lease);
   co_return attempt;
 }
 
@@ -538,16 +570,19 @@ Awaitable<Reply> forward(WorkerContext& worker,
       lowerMediaType(findHeader(request.headers, "content-type").value_or("application/json")) ==
       "application/json";
   if (request.endpoint != Endpoint::kPassthrough) {
-    body = json::parse(request.body, nullptr, false);
+    body = parseJson(request.body);
     if (body.is_discarded() || !body.is_object()) {
-      Reply reply = errorReply(errors::invalidJsonBody(
-          body.is_discarded() ? "the body is not valid JSON" : "the body must be a JSON object"));
+      const char* problem = !body.is_discarded() ? "the body must be a JSON object"
+                            : jsonDepthWithin(request.body)
+                                ? "the body is not valid JSON"
+                                : "the body nests arrays or objects more than 128 levels deep";
+      Reply reply = errorReply(errors::invalidJsonBody(problem));
       reply.trace_id = ctx->trace_id;
       reply.headers.emplace_back("x-portkey-trace-id", ctx->trace_id);
       co_return reply;
     }
   } else if (json_body && !request.body.empty()) {
-    body = json::parse(request.body, nullptr, false);
+    body = parseJson(request.body);
     if (body.is_discarded()) {
       body = nullptr;  // passthrough forwards whatever it was given
     }

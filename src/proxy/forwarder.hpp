@@ -33,6 +33,8 @@ struct WorkerContext {
   std::unordered_map<std::string, CachedToken> token_cache;
   // The server's response cache, shared by all workers (thread-safe); null: caching off.
   routing::ResponseCache* cache = nullptr;
+  // Bounds the non-streamed upstream answers all workers hold at once; null: no bound.
+  upstream::BufferBudget* buffer_budget = nullptr;
 };
 
 // A request for a /v1/* route, as read off the wire.
@@ -57,6 +59,8 @@ struct Reply {
   std::unique_ptr<upstream::Exchange> stream;
   std::string first_bytes;  // the stream's first piece, already read from the upstream
   std::unique_ptr<StreamTransformer> transformer;
+  // The share of the buffer budget `body` holds while it waits to be written.
+  upstream::BufferLease buffered;
 
   // For the access log and mid-stream errors.
   std::string provider;

@@ -4,6 +4,8 @@
 
 #include <array>
 
+#include "portico/json_parse.hpp"
+
 namespace portico::routing {
 namespace {
 
@@ -109,7 +111,7 @@ std::string chatCompletionAsSse(std::string_view completion_json) {
   auto frame = [](const json& event) {
     return "data: " + event.dump(-1, ' ', false, json::error_handler_t::replace) + "\n\n";
   };
-  json completion = json::parse(completion_json, nullptr, false);
+  json completion = parseJson(completion_json);
   if (!completion.is_object() || !completion.contains("choices") ||
       !completion["choices"].is_array()) {
     return frame(json{{"error",

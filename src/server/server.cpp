@@ -64,6 +64,8 @@ struct Server::Impl {
   // Shared by every worker; only requests whose config enables caching touch it.
   // Declared before the workers, so it outlives them.
   std::unique_ptr<routing::ResponseCache> cache;
+  // Shared by every worker, like the cache.
+  std::unique_ptr<upstream::BufferBudget> buffer_budget;
   std::vector<std::unique_ptr<server::Worker>> workers;
   std::vector<std::thread> threads;
   unsigned short port = 0;
@@ -93,6 +95,7 @@ struct Server::Impl {
     route_options.make_trace_id = &makeTraceId;
     cache = std::make_unique<routing::MemoryResponseCache>(options.cache_max_bytes,
                                                            options.cache_clock);
+    buffer_budget = std::make_unique<upstream::BufferBudget>(options.max_buffered_upstream_bytes);
   }
 
   void bind(server::Worker& worker, unsigned short bind_port) {
@@ -153,8 +156,9 @@ void Server::start() {
   threads = std::max(1, threads);
   unsigned short port = impl.options.port;
   for (int i = 0; i < threads; ++i) {
-    auto worker = std::make_unique<server::Worker>(impl.options, *impl.registry, impl.route_options,
-                                                   *impl.tls);
+    auto worker =
+        std::make_unique<server::Worker>(impl.options, *impl.registry, impl.route_options,
+                                         *impl.tls, impl.host_policy, *impl.buffer_budget);
     worker->context.cache = impl.cache.get();
     try {
       impl.bind(*worker, port);

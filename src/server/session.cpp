@@ -8,6 +8,9 @@
 
 #include "base/router.hpp"
 #include "common/stream_helpers.hpp"
+#include "portico/header_hygiene.hpp"
+#include "portico/request_framing.hpp"
+#include "stream/sse_framing.hpp"
 
 namespace portico::server {
 namespace {
@@ -16,6 +19,13 @@ using Clock = std::chrono::steady_clock;
 using nlohmann::json;
 
 constexpr std::string_view kRootText = "AI Gateway says hey!";
+// The longest SSE event a relay waits for before it calls the stream broken.
+constexpr std::size_t kMaxPartialEventBytes = 8 * 1024 * 1024;
+
+bool isEventStreamType(std::string_view content_type) {
+  const auto media = content_type.substr(0, content_type.find(';'));
+  return beast::iequals(media, "text/event-stream");
+}
 
 // Notices a client that hangs up while its request is upstream, and cancels the upstream side.
 // Readable with nothing to read means the peer closed; pipelined bytes just end the watch.
@@ -59,12 +69,39 @@ std::string lower(std::string_view s) {
   return out;
 }
 
+// Every Transfer-Encoding field line joined with ", ", as RFC 9110 reads repeated fields.
+std::optional<std::string> joinedTransferEncoding(const http::fields& fields) {
+  auto [first, last] = fields.equal_range(http::field::transfer_encoding);
+  if (first == last) {
+    return std::nullopt;
+  }
+  std::string joined;
+  for (auto it = first; it != last; ++it) {
+    if (!joined.empty()) {
+      joined += ", ";
+    }
+    joined += it->value();
+  }
+  return joined;
+}
+
 HeaderList headerList(const http::fields& fields) {
   HeaderList out;
   for (const auto& field : fields) {
     out.emplace_back(lower(field.name_string()), std::string(field.value()));
   }
   return out;
+}
+
+// Beast writes header values verbatim: whatever reaches a client answer passes the same check
+// as upstream requests, and a header that fails it is left out rather than split the answer.
+template <class Message>
+void insertSafeHeaders(Message& response, const HeaderList& headers) {
+  for (const auto& [name, value] : headers) {
+    if (isValidHeaderName(name) && isValidHeaderValue(value)) {
+      response.insert(name, value);
+    }
+  }
 }
 
 Awaitable<bool> writeSimple(beast::tcp_stream& stream,
@@ -79,9 +116,7 @@ Awaitable<bool> writeSimple(beast::tcp_stream& stream,
   http::response<http::string_body> response;
   response.version(version);
   response.result(static_cast<unsigned>(status));
-  for (const auto& [name, value] : headers) {
-    response.insert(name, value);
-  }
+  insertSafeHeaders(response, headers);
   response.set(http::field::content_type, content_type);
   response.keep_alive(keep_alive);
   response.body() = std::move(body);
@@ -111,9 +146,7 @@ Awaitable<bool> relayStream(Worker& worker,
   http::response<http::empty_body> response;
   response.version(version);
   response.result(static_cast<unsigned>(reply.status));
-  for (const auto& [name, value] : reply.headers) {
-    response.insert(name, value);
-  }
+  insertSafeHeaders(response, reply.headers);
   response.set(http::field::content_type, reply.content_type);
   response.set(http::field::cache_control, "no-cache");
   response.keep_alive(keep_alive);
@@ -128,6 +161,10 @@ Awaitable<bool> relayStream(Worker& worker,
 
   std::string upstream_bytes = std::move(reply.first_bytes);
   std::string out;
+  // Relayed SSE is written only up to the last complete event; the rest waits here for its
+  // end, so an error after a break never lands inside half an event.
+  const bool hold_partial_events = !reply.transformer && isEventStreamType(reply.content_type);
+  std::string partial;
   bool upstream_ok = true;
   bool prefetched = true;  // the forwarder read the first piece before answering
   for (;;) {
@@ -138,6 +175,12 @@ Awaitable<bool> relayStream(Worker& worker,
       failure = co_await reply.stream->readSome(upstream_bytes);
     }
     prefetched = false;
+    if (!failure && hold_partial_events) {
+      partial += upstream_bytes;
+      if (partial.size() > kMaxPartialEventBytes) {
+        failure = upstream::Failure{upstream::FailureKind::kBroken, "an event is too large"};
+      }
+    }
     if (failure) {
       if (failure->kind == upstream::FailureKind::kCancelled) {
         co_return false;
@@ -154,6 +197,15 @@ Awaitable<bool> relayStream(Worker& worker,
       reply.transformer->feed(upstream_bytes, out);
       if (reply.stream->done()) {
         reply.transformer->finish(true, out);
+      }
+    } else if (hold_partial_events) {
+      const std::size_t complete =
+          reply.stream->done() ? partial.size() : stream::completeEventsLength(partial);
+      if (complete == partial.size()) {
+        out.swap(partial);
+      } else {
+        out.assign(partial, 0, complete);
+        partial.erase(0, complete);
       }
     } else {
       out.swap(upstream_bytes);
@@ -262,12 +314,17 @@ Awaitable<bool> serveRequest(Worker& worker,
 Worker::Worker(const ServerOptions& options,
                const ProviderRegistry& registry,
                const RouteContextOptions& route_options,
-               net::ssl::context& tls)
+               net::ssl::context& tls,
+               const CustomHostPolicy& host_policy,
+               upstream::BufferBudget& buffer_budget)
     : client(tls,
              upstream::UpstreamSettings{options.upstream_connect_timeout,
                                         options.upstream_read_timeout, options.pool_idle_timeout,
-                                        options.pool_max_idle_per_host}),
-      context{options, registry, route_options, client} {}
+                                        options.pool_max_idle_per_host, options.static_hosts},
+             &host_policy),
+      context{options, registry, route_options, client} {
+  context.buffer_budget = &buffer_budget;
+}
 
 Awaitable<void> runSession(Worker& worker, tcp::socket socket) {
   beast::tcp_stream stream(std::move(socket));
@@ -292,6 +349,16 @@ Awaitable<void> runSession(Worker& worker, tcp::socket socket) {
     entry.busy = true;
     first = false;
     beast::error_code ec = header_ec;
+    if (!ec) {
+      // Beast reads a Transfer-Encoding that is not exactly "chunked" as "no body", and the
+      // body's bytes would then run as the next request: refuse it and close.
+      if (auto problem = checkTransferEncoding(joinedTransferEncoding(parser.get()))) {
+        auto error = errors::failure(problem->status, problem->message);
+        co_await writeSimple(stream, 11, false, error.status, "application/json", error.body.dump(),
+                             {}, false, options.request_read_timeout);
+        break;
+      }
+    }
     if (!ec) {
       // curl and others wait for "100 Continue" before sending a large body.
       auto expect = parser.get()[http::field::expect];

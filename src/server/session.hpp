@@ -12,7 +12,9 @@ struct Worker {
   Worker(const ServerOptions& options,
          const ProviderRegistry& registry,
          const RouteContextOptions& route_options,
-         net::ssl::context& tls);
+         net::ssl::context& tls,
+         const CustomHostPolicy& host_policy,
+         upstream::BufferBudget& buffer_budget);
 
   net::io_context ioc{1};
   upstream::Client client;

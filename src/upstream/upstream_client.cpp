@@ -4,7 +4,10 @@
 
 #include <algorithm>
 #include <boost/asio/ssl/host_name_verification.hpp>
+#include <charconv>
 #include <stdexcept>
+
+#include "portico/header_hygiene.hpp"
 
 namespace portico::upstream {
 namespace {
@@ -174,7 +177,9 @@ Awaitable<std::optional<Failure>> Exchange::readSome(std::string& out) {
   co_return std::nullopt;
 }
 
-Awaitable<std::optional<Failure>> Exchange::readAll(std::string& out, std::size_t limit) {
+Awaitable<std::optional<Failure>> Exchange::readAll(std::string& out,
+                                                    std::size_t limit,
+                                                    BufferLease* lease) {
   while (!parser_.is_done()) {
     auto failure = co_await readSome(out);
     if (failure) {
@@ -184,24 +189,72 @@ Awaitable<std::optional<Failure>> Exchange::readAll(std::string& out, std::size_
       broken_ = true;
       co_return Failure{FailureKind::kTooLarge, "upstream answer too large"};
     }
+    if (lease != nullptr && !lease->growTo(out.capacity())) {
+      broken_ = true;
+      co_return Failure{FailureKind::kTooLarge,
+                        "the gateway holds too many upstream answers at once; try again"};
+    }
   }
   co_return std::nullopt;
 }
 
-Client::Client(ssl::context& tls, UpstreamSettings settings)
-    : tls_(tls), settings_(settings), pool_(settings_) {}
+Client::Client(ssl::context& tls, UpstreamSettings settings, const CustomHostPolicy* policy)
+    : tls_(tls), settings_(std::move(settings)), policy_(policy), pool_(settings_) {}
+
+Awaitable<std::variant<std::vector<tcp::endpoint>, Failure>> Client::resolve(
+    const UpstreamRequest& request) {
+  std::vector<tcp::endpoint> candidates;
+  unsigned short port = 0;
+  std::from_chars(request.port.data(), request.port.data() + request.port.size(), port);
+  for (const auto& [name, address] : settings_.static_hosts) {
+    beast::error_code ec;
+    auto parsed = net::ip::make_address(address, ec);
+    if (!ec && beast::iequals(name, request.host)) {
+      candidates.emplace_back(parsed, port);
+    }
+  }
+  if (candidates.empty()) {
+    auto executor = co_await net::this_coro::executor;
+    tcp::resolver resolver(executor);
+    auto resolved = co_await resolver.async_resolve(request.host, request.port, kUseTuple);
+    auto& [resolve_ec, results] = resolved;
+    if (resolve_ec) {
+      co_return Failure{FailureKind::kConnect, "cannot resolve " + request.host};
+    }
+    for (const auto& entry : results) {
+      candidates.push_back(entry.endpoint());
+    }
+  }
+  if (!request.check_address || policy_ == nullptr) {
+    co_return candidates;
+  }
+  // Judged here, after DNS and right before connecting, so no answer can point a client-chosen
+  // host at a private or metadata address.
+  std::erase_if(candidates, [&](const tcp::endpoint& endpoint) {
+    const auto address = endpoint.address();
+    const auto bytes =
+        address.is_v6() ? address.to_v6().to_bytes()
+                        : net::ip::make_address_v6(net::ip::v4_mapped, address.to_v4()).to_bytes();
+    return !policy_->allowsResolvedAddress(request.host, bytes);
+  });
+  if (candidates.empty()) {
+    co_return Failure{FailureKind::kRefused,
+                      "the custom host " + request.host +
+                          " resolves to an address the custom-host policy refuses"};
+  }
+  co_return candidates;
+}
 
 Awaitable<std::variant<std::unique_ptr<Connection>, Failure>> Client::connect(
     const UpstreamRequest& request,
     std::optional<Clock::time_point> deadline,
     CancelToken* cancel) {
   auto executor = co_await net::this_coro::executor;
-  tcp::resolver resolver(executor);
-  auto resolved = co_await resolver.async_resolve(request.host, request.port, kUseTuple);
-  auto& [resolve_ec, endpoints] = resolved;
-  if (resolve_ec) {
-    co_return Failure{FailureKind::kConnect, "cannot resolve " + request.host};
+  auto resolved = co_await resolve(request);
+  if (auto* failure = std::get_if<Failure>(&resolved)) {
+    co_return *failure;
   }
+  const auto endpoints = std::move(std::get<std::vector<tcp::endpoint>>(resolved));
 
   beast::tcp_stream stream(executor);
   arm(stream, settings_.connect_timeout, deadline);
@@ -321,7 +374,17 @@ Awaitable<StartResult> Client::attempt(const UpstreamRequest& request,
 Awaitable<StartResult> Client::start(const UpstreamRequest& request,
                                      std::optional<Clock::time_point> deadline,
                                      CancelToken* cancel) {
-  std::string key = request.scheme + "://" + request.host + ":" + request.port;
+  // The one place every upstream request passes: nothing unsafe is written to a socket.
+  if (auto unsafe = findUnsafeRequestPart(request)) {
+    co_return Failure{FailureKind::kRefused,
+                      "Portico will not send " + *unsafe +
+                          ": it holds a character not allowed in HTTP (CR, LF, NUL or another "
+                          "control character)"};
+  }
+  // Connections to client-chosen hosts were judged when they were made; they are pooled apart
+  // so a request that must be judged never takes a connection that was not.
+  std::string key = request.scheme + "://" + request.host + ":" + request.port +
+                    (request.check_address ? "#checked" : "");
   if (auto pooled = pool_.take(key)) {
     auto result = co_await attempt(request, std::move(pooled), key, deadline, cancel);
     auto* failure = std::get_if<Failure>(&result);

@@ -11,7 +11,9 @@
 #include <vector>
 
 #include "net.hpp"
+#include "portico/custom_host_policy.hpp"
 #include "portico/http_types.hpp"
+#include "upstream/buffer_budget.hpp"
 
 namespace portico::upstream {
 
@@ -23,6 +25,8 @@ struct UpstreamSettings {
   std::chrono::milliseconds read_timeout{600'000};  // 0: none
   std::chrono::milliseconds pool_idle_timeout{50'000};
   std::size_t pool_max_idle_per_host = 64;
+  // Host name -> IP address answers used instead of DNS (see ServerOptions::static_hosts).
+  std::vector<std::pair<std::string, std::string>> static_hosts;
 };
 
 // Why an upstream exchange failed.
@@ -33,6 +37,7 @@ enum class FailureKind {
   kBroken,       // the connection broke or the HTTP answer was malformed
   kTooLarge,     // a buffered answer exceeded its limit
   kCancelled,    // the client went away
+  kRefused,      // not sent: an unsafe header or target, or an address the policy refuses
 };
 
 struct Failure {
@@ -111,8 +116,11 @@ class Exchange {
 
   // Appends the next piece of the body to `out` (at most one read's worth).
   Awaitable<std::optional<Failure>> readSome(std::string& out);
-  // Reads the whole remaining body into `out`, failing past `limit` bytes.
-  Awaitable<std::optional<Failure>> readAll(std::string& out, std::size_t limit);
+  // Reads the whole remaining body into `out`, failing past `limit` bytes or when `lease`
+  // (if any) cannot grow to hold what was read.
+  Awaitable<std::optional<Failure>> readAll(std::string& out,
+                                            std::size_t limit,
+                                            BufferLease* lease = nullptr);
 
   // Reads the response header. Used by Client::start.
   Awaitable<beast::error_code> readHeader();
@@ -136,10 +144,13 @@ using StartResult = std::variant<std::unique_ptr<Exchange>, Failure>;
 // Sends requests over pooled connections. One per worker thread.
 class Client {
  public:
-  Client(ssl::context& tls, UpstreamSettings settings);
+  // `policy` judges the addresses of requests marked check_address (null: every address).
+  Client(ssl::context& tls, UpstreamSettings settings, const CustomHostPolicy* policy);
 
   // Sends `request` and reads the response header. A pooled connection that turns out to be
-  // closed before any byte of the answer arrived is replaced by a fresh one, once.
+  // closed before any byte of the answer arrived is replaced by a fresh one, once. Refuses
+  // (kRefused) a request whose line or headers hold CR, LF, NUL or another control character,
+  // and one marked check_address whose host resolves only to addresses the policy refuses.
   Awaitable<StartResult> start(const UpstreamRequest& request,
                                std::optional<Clock::time_point> deadline,
                                CancelToken* cancel);
@@ -148,6 +159,9 @@ class Client {
   const UpstreamSettings& settings() const { return settings_; }
 
  private:
+  // The addresses to try for `request`: static_hosts or DNS, less what the policy refuses.
+  Awaitable<std::variant<std::vector<tcp::endpoint>, Failure>> resolve(
+      const UpstreamRequest& request);
   Awaitable<std::variant<std::unique_ptr<Connection>, Failure>> connect(
       const UpstreamRequest& request,
       std::optional<Clock::time_point> deadline,
@@ -160,6 +174,7 @@ class Client {
 
   ssl::context& tls_;
   UpstreamSettings settings_;
+  const CustomHostPolicy* policy_;
   ConnectionPool pool_;
 };
 

@@ -227,3 +227,28 @@ TEST(VertexIntegration, TokenUriIsCheckedLikeACustomHost) {
 
 }  // namespace
 }  // namespace portico::testing
+
+namespace portico::testing {
+namespace {
+
+// Boost.URL 1.81 asserts on "jtout: " (path_segments, nseg == 0); the token URI reaches the
+// URL parser, so it must be refused before it gets there.
+TEST(VertexIntegration, MalformedTokenUriIsAClearErrorNotAnAssert) {
+  TestGateway gateway;
+  for (const char* uri : {"jtout: ", "http://a b/token", "file:///etc/passwd"}) {
+    json account = {{"client_email", "a@b.iam.gserviceaccount.com"},
+                    {"private_key", throwawayPrivateKeyPem()},
+                    {"token_uri", uri}};
+    json config = {{"provider", "vertex-ai"},
+                   {"vertex_project_id", "proj-123"},
+                   {"vertex_region", "europe-west4"},
+                   {"vertex_service_account_json", account}};
+    auto response = postJson(gateway.port(), "/v1/chat/completions",
+                             {{"x-portkey-config", config.dump()}}, kChatBody);
+    EXPECT_EQ(response.status, 400) << uri << ": " << response.body;
+  }
+  EXPECT_EQ(httpRequest(gateway.port(), "GET", "/health").status, 200);
+}
+
+}  // namespace
+}  // namespace portico::testing

@@ -5,6 +5,8 @@
 #include <string>
 #include <vector>
 
+#include "portico/http_types.hpp"
+
 namespace portico {
 namespace {
 
@@ -235,6 +237,49 @@ TEST(CustomHostPolicyTest, HostileInputNeverCrashes) {
   EXPECT_FALSE(policy.isAllowed("http://:80/"));
   EXPECT_FALSE(policy.isAllowed("://"));
   EXPECT_FALSE(policy.isAllowed("http://%/"));
+}
+
+}  // namespace
+}  // namespace portico
+
+namespace portico {
+namespace {
+
+CustomHostPolicy::Address mapped(std::uint8_t a, std::uint8_t b, std::uint8_t c, std::uint8_t d) {
+  return {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, a, b, c, d};
+}
+
+TEST(CustomHostPolicyResolved, PrivateAndMetadataAddressesAreRefusedWhateverTheName) {
+  CustomHostPolicy policy;  // the default list trusts localhost, 127.0.0.1, ::1
+  EXPECT_FALSE(policy.allowsResolvedAddress("api.example.com", mapped(10, 0, 0, 5)));
+  EXPECT_FALSE(policy.allowsResolvedAddress("api.example.com", mapped(169, 254, 169, 254)));
+  EXPECT_FALSE(policy.allowsResolvedAddress("api.example.com", mapped(192, 168, 1, 1)));
+  EXPECT_TRUE(policy.allowsResolvedAddress("api.example.com", mapped(93, 184, 216, 34)));
+  CustomHostPolicy::Address ula{0xfd, 0, 0xec, 2};
+  EXPECT_FALSE(policy.allowsResolvedAddress("api.example.com", ula));
+}
+
+TEST(CustomHostPolicyResolved, TrustedNamesAndTrustedAddressesPass) {
+  CustomHostPolicy policy;
+  EXPECT_TRUE(policy.allowsResolvedAddress("LOCALHOST", mapped(127, 0, 0, 1)));
+  EXPECT_TRUE(policy.allowsResolvedAddress("anything.example", mapped(127, 0, 0, 1)));
+  CustomHostPolicy strict({"10.0.0.5", "gpu-box.example"});
+  EXPECT_TRUE(strict.allowsResolvedAddress("a.example", mapped(10, 0, 0, 5)));
+  EXPECT_FALSE(strict.allowsResolvedAddress("a.example", mapped(10, 0, 0, 6)));
+  EXPECT_FALSE(strict.allowsResolvedAddress("a.example", mapped(127, 0, 0, 1)));
+  EXPECT_TRUE(strict.allowsResolvedAddress("gpu-box.example", mapped(10, 9, 9, 9)));
+}
+
+TEST(ParseBaseUrl, MalformedInputIsRefusedBeforeBoostUrlSeesIt) {
+  // Boost.URL 1.81 asserts (path_segments, nseg == 0) on this one.
+  EXPECT_FALSE(parseBaseUrl("jtout: "));
+  EXPECT_FALSE(parseBaseUrl("http://a b/"));
+  EXPECT_FALSE(parseBaseUrl("ftp://host/"));
+  EXPECT_FALSE(parseBaseUrl("http://h:80a/"));
+  auto ok = parseBaseUrl("HTTPS://api.openai.com/v1/");
+  ASSERT_TRUE(ok);
+  EXPECT_EQ(ok->host, "api.openai.com");
+  EXPECT_EQ(ok->path, "/v1");
 }
 
 }  // namespace
