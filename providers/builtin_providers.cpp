@@ -25,6 +25,9 @@ void registerBuiltinProviders(ProviderRegistry& registry) {
   registry.add(std::make_unique<providers::BedrockAdapter>());
   registry.add(std::make_unique<providers::GoogleAdapter>());
   registry.add(std::make_unique<providers::VertexAdapter>());
+  // The ids Portkey's provider list documents for these two.
+  registry.addAlias("mistral", "mistral-ai");
+  registry.addAlias("perplexity", "perplexity-ai");
 }
 
 }  // namespace portico

@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -68,6 +69,8 @@ struct ConfigNode {
 struct ConfigParseOptions {
   // All registered provider ids, in the order the "Invalid 'provider' value" message lists them.
   std::vector<std::string> provider_ids;
+  // Other accepted names of those ids (alias -> id); a config naming an alias gets the id.
+  std::map<std::string, std::string, std::less<>> provider_aliases;
   // Returns true when a custom host is acceptable (see custom_host_policy.hpp).
   std::function<bool(std::string_view)> is_valid_custom_host;
 };

@@ -43,7 +43,9 @@ class Expected {
 
 namespace errors {
 
-// {"status":"failure","message":...}: Portkey's shape for validation errors (400).
+// {"status":"failure","message":m,"error":{"message":m,"type":...,"param":null,"code":"..."}}:
+// Portkey's shape for validation errors plus OpenAI's error object, so every client finds the
+// text (Portkey's SDK reads `message`, OpenAI-style SDKs `error.message`).
 GatewayError failure(int status, std::string message);
 // 400 "Either x-portkey-config or x-portkey-provider header is required".
 GatewayError missingProvider();

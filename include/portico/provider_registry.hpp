@@ -14,12 +14,19 @@ class ProviderRegistry {
  public:
   // Adds an adapter under its id(). A duplicate id is a programming error and throws.
   void add(ProviderAdapterPtr adapter);
+  // Another name for a registered id (the names Portkey's documentation uses, e.g. "mistral" for
+  // "mistral-ai"). Requests may name either; answers name the id.
+  void addAlias(std::string alias, std::string id);
+  // Looks up an id or an alias.
   const ProviderAdapter* find(std::string_view id) const;
-  // All ids, sorted.
+  // All ids, sorted (aliases not included).
   std::vector<std::string> ids() const;
+  // Alias -> id.
+  const std::map<std::string, std::string, std::less<>>& aliases() const { return aliases_; }
 
  private:
   std::map<std::string, ProviderAdapterPtr, std::less<>> adapters_;
+  std::map<std::string, std::string, std::less<>> aliases_;
 };
 
 // The one explicit table of built-in providers (providers/builtin_providers.cpp).

@@ -188,7 +188,9 @@ class AnthropicChatStream : public StreamTransformer {
       return;
     }
     finish_seen_ = true;
-    emit(out, json::object(), std::move(reason));
+    // Usage exactly once: on the finishing chunk, unless the client asked for OpenAI's separate
+    // usage chunk (include_usage), which end() sends. message_delta carries the final counts.
+    emit(out, json::object(), std::move(reason), include_usage_ ? json() : anthropicUsage(usage_));
   }
 
   void ensureStarted(std::string& out) {
@@ -198,12 +200,15 @@ class AnthropicChatStream : public StreamTransformer {
     }
   }
 
-  void emit(std::string& out, json delta, json finish_reason = nullptr) {
+  void emit(std::string& out, json delta, json finish_reason = nullptr, json usage = nullptr) {
     json chunk = chatChunk(id_, model_, created_, kProvider);
     chunk["choices"].push_back({{"index", 0},
                                 {"delta", std::move(delta)},
                                 {"logprobs", nullptr},
                                 {"finish_reason", std::move(finish_reason)}});
+    if (!usage.is_null()) {
+      chunk["usage"] = std::move(usage);
+    }
     out += sseData(chunk);
   }
 

@@ -919,10 +919,20 @@ void BedrockStreamTransformer::handleEvent(std::string_view type,
          {"delta", json::object()},
          {"logprobs", nullptr},
          {"finish_reason", strict_ || stop.empty() ? bedrock::finishReason(stop) : stop}});
-    out += sseData(c);
+    // Held until metadata, which follows with the usage: without include_usage the usage goes
+    // on this finishing chunk (once), as for every other provider.
+    pending_finish_ = std::move(c);
     finish_sent_ = true;
   } else if (type == "metadata") {
-    if (include_usage_ && payload.contains("usage") && payload["usage"].is_object()) {
+    const bool has_usage = payload.contains("usage") && payload["usage"].is_object();
+    if (!pending_finish_.is_null()) {
+      if (has_usage && !include_usage_) {
+        pending_finish_["usage"] = bedrock::usage(payload["usage"]);
+      }
+      out += sseData(pending_finish_);
+      pending_finish_ = nullptr;
+    }
+    if (include_usage_ && has_usage) {
       json c = chunk();
       c["usage"] = bedrock::usage(payload["usage"]);
       out += sseData(c);
@@ -950,6 +960,10 @@ void BedrockStreamTransformer::finish(bool complete, std::string& out) {
     return;
   }
   // messageStop came but no metadata: the answer is whole, so end it normally.
+  if (!pending_finish_.is_null()) {
+    out += sseData(pending_finish_);
+    pending_finish_ = nullptr;
+  }
   out += sseDone();
   ended_ = true;
 }

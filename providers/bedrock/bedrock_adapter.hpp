@@ -100,8 +100,9 @@ class BedrockStreamTransformer : public StreamTransformer {
   // contentBlockIndex -> OpenAI tool_calls index.
   std::map<long long, int> tool_index_;
   int next_tool_index_ = 0;
-  bool finish_sent_ = false;
-  bool ended_ = false;  // [DONE] or an error event was written; later bytes are ignored
+  bool finish_sent_ = false;       // messageStop arrived
+  nlohmann::json pending_finish_;  // its chunk, until metadata brings the usage
+  bool ended_ = false;             // [DONE] or an error event was written; later bytes are ignored
 };
 
 }  // namespace portico::providers

@@ -13,9 +13,9 @@ std::string sseData(const json& payload) {
 std::string sseDone() { return "data: [DONE]\n\n"; }
 
 std::string sseError(std::string_view provider, std::string_view message, json type, json code) {
-  return sseData(
-      errors::providerError(500, provider, message, std::move(type), nullptr, std::move(code))
-          .body);
+  return "event: error\n" + sseData(errors::providerError(500, provider, message, std::move(type),
+                                                          nullptr, std::move(code))
+                                        .body);
 }
 
 long long unixSeconds(std::chrono::system_clock::time_point now) {

@@ -13,10 +13,13 @@ std::string sseData(const nlohmann::json& payload);
 // "data: [DONE]\n\n".
 std::string sseDone();
 
-// The OpenAI-style error event a client sees when a stream fails after its first byte:
+// The error event a client sees when a stream fails after its first byte:
+// event: error
 // data: {"error":{"message":"<provider> error: <message>","type":...,"param":null,"code":null},
 //        "provider":"<provider>"}
-// The stream ends after it (no [DONE]), so SDKs raise instead of returning a truncated answer.
+// The stream ends after it (no [DONE]), so SDKs raise instead of returning a truncated answer:
+// the OpenAI SDK (and LangChain on it) and the AI SDK on the error data, Portkey's SDK only on
+// the `error` event name.
 std::string sseError(std::string_view provider,
                      std::string_view message,
                      nlohmann::json type = "upstream_stream_error",

@@ -40,8 +40,6 @@ struct OpenAiCompatibleSpec {
   // Inserted between a custom host or base URL and the OpenAI path, e.g. "/v1" for providers
   // whose base has no version (ollama, together-ai, deepseek).
   std::string_view api_prefix = "";
-  // A native embeddings path used instead of api_prefix + "/embeddings" (ollama).
-  std::string_view embeddings_path = "";
   BodyQuirk quirk = nullptr;
   // A fixed extra request header (openrouter's HTTP-Referer).
   std::string_view extra_header_name = "";
@@ -49,6 +47,8 @@ struct OpenAiCompatibleSpec {
   // Sends OpenAI-Organization / OpenAI-Project / OpenAI-Beta from the x-portkey-openai-* headers
   // or the openai_organization / openai_project config fields.
   bool openai_headers = false;
+  // Streams report usage as x_groq.usage (groq): moved to `usage` by a stream transformer.
+  bool usage_in_x_groq = false;
 };
 
 // The shared adapter for every OpenAI-compatible provider: URL and auth from the spec, the body

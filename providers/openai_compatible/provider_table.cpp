@@ -16,7 +16,8 @@ constexpr std::array kSpecs = {
                          .base_url = "https://api.openai.com/v1",
                          .endpoints = kAll,
                          .openai_headers = true},
-    OpenAiCompatibleSpec{.id = "groq", .base_url = "https://api.groq.com/openai/v1"},
+    OpenAiCompatibleSpec{
+        .id = "groq", .base_url = "https://api.groq.com/openai/v1", .usage_in_x_groq = true},
     OpenAiCompatibleSpec{.id = "together-ai",
                          .base_url = "https://api.together.xyz",
                          .endpoints = kAll,
@@ -28,8 +29,9 @@ constexpr std::array kSpecs = {
                          .base_url = "",
                          .endpoints = kChatEmbed,
                          .auth = AuthStyle::kNone,
-                         .api_prefix = "/v1",
-                         .embeddings_path = "/api/embeddings"},
+                         // Ollama's OpenAI-compatible routes, /v1/embeddings included (its
+                         // native /api/embeddings takes `prompt` and answers {"embedding":..}).
+                         .api_prefix = "/v1"},
     OpenAiCompatibleSpec{
         .id = "deepseek", .base_url = "https://api.deepseek.com", .api_prefix = "/v1"},
     OpenAiCompatibleSpec{.id = "fireworks-ai",

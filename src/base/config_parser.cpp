@@ -197,8 +197,12 @@ class Validator {
     if (const json* v = get("provider")) {
       if (auto s = stringAt({"provider"}, *v)) {
         out.provider = *s;
+        if (auto alias = options_.provider_aliases.find(*s);
+            alias != options_.provider_aliases.end()) {
+          out.provider = alias->second;
+        }
         const auto& ids = options_.provider_ids;
-        if (std::find(ids.begin(), ids.end(), *s) == ids.end()) {
+        if (std::find(ids.begin(), ids.end(), out.provider) == ids.end()) {
           problem({"provider"}, providerMessage());
         }
       }

@@ -6,8 +6,49 @@ namespace portico::errors {
 
 using nlohmann::json;
 
+namespace {
+
+// The OpenAI error type and a string code for a status, for errors the gateway makes itself.
+std::pair<const char*, const char*> typeAndCode(int status) {
+  switch (status) {
+    case 400:
+      return {"invalid_request_error", "bad_request"};
+    case 401:
+      return {"authentication_error", "unauthorized"};
+    case 403:
+      return {"permission_error", "forbidden"};
+    case 404:
+      return {"not_found_error", "not_found"};
+    case 408:
+      return {"timeout_error", "request_timeout"};
+    case 413:
+      return {"invalid_request_error", "payload_too_large"};
+    case 429:
+      return {"rate_limit_error", "rate_limited"};
+    case 501:
+      return {"invalid_request_error", "not_implemented"};
+    case 502:
+      return {"api_error", "bad_gateway"};
+    case 503:
+      return {"api_error", "service_unavailable"};
+    case 504:
+      return {"timeout_error", "gateway_timeout"};
+    default:
+      return {status >= 500 ? "api_error" : "invalid_request_error", "error"};
+  }
+}
+
+}  // namespace
+
 GatewayError failure(int status, std::string message) {
-  return GatewayError{status, json{{"status", "failure"}, {"message", std::move(message)}}, false};
+  // Portkey's members exactly as Portkey sends them (status, message; clients and tests read
+  // them), and OpenAI's error object, which is what OpenAI-style SDKs read (error.message).
+  auto [type, code] = typeAndCode(status);
+  json error = {{"message", message}, {"type", type}, {"param", nullptr}, {"code", code}};
+  return GatewayError{
+      status,
+      json{{"status", "failure"}, {"message", std::move(message)}, {"error", std::move(error)}},
+      false};
 }
 
 GatewayError missingProvider() {
@@ -36,7 +77,7 @@ GatewayError invalidJsonBody(std::string_view detail) {
                             {{"message", "Invalid JSON in request body: " + std::string(detail)},
                              {"type", "invalid_request_error"},
                              {"param", nullptr},
-                             {"code", nullptr}}}},
+                             {"code", "invalid_json"}}}},
                       false};
 }
 
@@ -74,11 +115,12 @@ GatewayError requestTimeout(long long timeout_ms) {
 
 GatewayError upstreamUnreachable(std::string_view provider, std::string_view detail) {
   return providerError(502, provider, "could not reach the provider: " + std::string(detail),
-                       "upstream_unreachable");
+                       "upstream_unreachable", nullptr, "upstream_unreachable");
 }
 
 GatewayError upstreamTimeout(std::string_view provider) {
-  return providerError(504, provider, "the provider sent no response in time", "upstream_timeout");
+  return providerError(504, provider, "the provider sent no response in time", "upstream_timeout",
+                       nullptr, "upstream_timeout");
 }
 
 GatewayError providerError(int status,
@@ -92,7 +134,8 @@ GatewayError providerError(int status,
                             {{"message", std::string(provider) + " error: " + std::string(message)},
                              {"type", std::move(type)},
                              {"param", std::move(param)},
-                             {"code", std::move(code)}}},
+                             // OpenAI's code is a string; some providers send a number.
+                             {"code", code.is_number() ? json(code.dump()) : std::move(code)}}},
                            {"provider", provider}},
                       false};
 }
@@ -101,7 +144,7 @@ GatewayError missingApiKey(std::string_view provider) {
   return providerError(401, provider,
                        "no API key given: send x-portkey-api-key, Authorization: Bearer, or "
                        "api_key in x-portkey-config",
-                       "authentication_error");
+                       "authentication_error", nullptr, "missing_api_key");
 }
 
 GatewayError shuttingDown() { return failure(503, "The gateway is shutting down"); }

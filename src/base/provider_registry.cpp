@@ -12,7 +12,17 @@ void ProviderRegistry::add(ProviderAdapterPtr adapter) {
   }
 }
 
+void ProviderRegistry::addAlias(std::string alias, std::string id) {
+  if (adapters_.find(id) == adapters_.end() || adapters_.find(alias) != adapters_.end()) {
+    throw std::logic_error("bad provider alias: " + alias + " -> " + id);
+  }
+  aliases_.emplace(std::move(alias), std::move(id));
+}
+
 const ProviderAdapter* ProviderRegistry::find(std::string_view id) const {
+  if (auto alias = aliases_.find(id); alias != aliases_.end()) {
+    id = alias->second;
+  }
   auto it = adapters_.find(id);
   return it == adapters_.end() ? nullptr : it->second.get();
 }

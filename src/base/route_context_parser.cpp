@@ -63,12 +63,12 @@ std::vector<std::string> splitHeaderNames(std::string_view list) {
   return out;
 }
 
-// The provider key a client sent without a config: x-portkey-api-key first (explicit for the
-// gateway), then Authorization: Bearer (what OpenAI SDKs send), then x-api-key (Anthropic SDKs).
+// The provider key a client sent without a config: Authorization: Bearer first (what OpenAI SDKs
+// send, and where Portkey's own SDK puts the provider key), then x-portkey-api-key (Portkey's
+// SDK puts the user's Portkey key there, which must never reach a provider while an
+// Authorization header is present; curl examples send only this one), then x-api-key
+// (Anthropic SDKs).
 std::optional<std::string> headerApiKey(const HeaderList& headers) {
-  if (auto key = findHeader(headers, "x-portkey-api-key"); key && !trim(*key).empty()) {
-    return std::string(trim(*key));
-  }
   if (auto auth = findHeader(headers, "authorization")) {
     std::string_view value = trim(*auth);
     if (value.size() > 7 && lower(value.substr(0, 7)) == "bearer ") {
@@ -78,15 +78,23 @@ std::optional<std::string> headerApiKey(const HeaderList& headers) {
       return std::string(value);
     }
   }
+  if (auto key = findHeader(headers, "x-portkey-api-key"); key && !trim(*key).empty()) {
+    return std::string(trim(*key));
+  }
   if (auto key = findHeader(headers, "x-api-key"); key && !trim(*key).empty()) {
     return std::string(trim(*key));
   }
   return std::nullopt;
 }
 
-bool isKnownProvider(const RouteContextOptions& options, std::string_view id) {
+// The registered id `name` stands for (itself or through an alias), or "" when none.
+std::string canonicalProvider(const RouteContextOptions& options, std::string name) {
+  if (auto alias = options.config.provider_aliases.find(name);
+      alias != options.config.provider_aliases.end()) {
+    return alias->second;
+  }
   const auto& ids = options.config.provider_ids;
-  return std::find(ids.begin(), ids.end(), id) != ids.end();
+  return std::find(ids.begin(), ids.end(), name) != ids.end() ? name : std::string();
 }
 
 // A leaf target built from x-portkey-provider and the provider-specific headers.
@@ -190,10 +198,11 @@ Expected<RouteContext> parseRouteContext(const HeaderList& headers,
     return errors::missingProvider();
   }
 
-  if (!isKnownProvider(options, provider)) {
+  std::string id = canonicalProvider(options, std::move(provider));
+  if (id.empty()) {
     return errors::invalidProvider();
   }
-  fillLeafFromHeaders(headers, std::move(provider), ctx.config);
+  fillLeafFromHeaders(headers, std::move(id), ctx.config);
   return ctx;
 }
 

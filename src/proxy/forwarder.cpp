@@ -289,6 +289,10 @@ Awaitable<Attempt> callTarget(RequestState& state, Target target, std::string op
     attempt.reply.transformer = adapter->makeStreamTransformer(client_request, target);
     attempt.reply.content_type =
         attempt.reply.transformer || content_type.empty() ? "text/event-stream" : content_type;
+    attempt.reply.openai_stream = !attempt.reply.transformer &&
+                                  (client_request.endpoint == Endpoint::kChatCompletions ||
+                                   client_request.endpoint == Endpoint::kCompletions) &&
+                                  lowerMediaType(attempt.reply.content_type) == "text/event-stream";
     attempt.reply.stream = std::move(exchange);
     attempt.reply.upstream_time =
         std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - started);
@@ -595,7 +599,9 @@ Awaitable<Reply> forward(WorkerContext& worker,
   Reply reply = std::move(attempt.reply);
   reply.trace_id = ctx->trace_id;
   if (!attempt.gateway_exception) {
-    setHeader(reply.headers, "x-portkey-provider", reply.provider);
+    if (!reply.provider.empty()) {
+      setHeader(reply.headers, "x-portkey-provider", reply.provider);
+    }
     setHeader(reply.headers, "x-portkey-retry-attempt-count", std::to_string(attempt.retry_count));
     setHeader(reply.headers, "x-portkey-last-used-option-index", attempt.option_index);
     setHeader(reply.headers, "x-portkey-cache-status", attempt.cache_status);

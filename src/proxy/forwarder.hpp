@@ -59,6 +59,9 @@ struct Reply {
   std::unique_ptr<upstream::Exchange> stream;
   std::string first_bytes;  // the stream's first piece, already read from the upstream
   std::unique_ptr<StreamTransformer> transformer;
+  // The stream is OpenAI's chat or completions SSE relayed as it comes: it must end with
+  // data: [DONE], which the relay adds when the upstream did not.
+  bool openai_stream = false;
   // The share of the buffer budget `body` holds while it waits to be written.
   upstream::BufferLease buffered;
 

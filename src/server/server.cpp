@@ -77,6 +77,7 @@ struct Server::Impl {
         host_policy(options.trusted_custom_hosts.empty() ? CustomHostPolicy::defaultTrustedHosts()
                                                          : options.trusted_custom_hosts) {
     route_options.config.provider_ids = registry->ids();
+    route_options.config.provider_aliases = registry->aliases();
     route_options.config.is_valid_custom_host = [this](std::string_view url) {
       // Clients repeat the same few custom hosts; remember verdicts per worker thread (the
       // policy never changes while the server runs).

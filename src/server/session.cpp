@@ -165,6 +165,7 @@ Awaitable<bool> relayStream(Worker& worker,
   // end, so an error after a break never lands inside half an event.
   const bool hold_partial_events = !reply.transformer && isEventStreamType(reply.content_type);
   std::string partial;
+  bool saw_done = false;  // the last event written was data: [DONE]
   bool upstream_ok = true;
   bool prefetched = true;  // the forwarder read the first piece before answering
   for (;;) {
@@ -199,13 +200,24 @@ Awaitable<bool> relayStream(Worker& worker,
         reply.transformer->finish(true, out);
       }
     } else if (hold_partial_events) {
-      const std::size_t complete =
-          reply.stream->done() ? partial.size() : stream::completeEventsLength(partial);
+      const bool done = reply.stream->done();
+      const std::size_t complete = done ? partial.size() : stream::completeEventsLength(partial);
       if (complete == partial.size()) {
         out.swap(partial);
       } else {
         out.assign(partial, 0, complete);
         partial.erase(0, complete);
+      }
+      if (!out.empty()) {
+        saw_done = stream::endsWithDoneEvent(out);
+      }
+      if (done && reply.openai_stream && !saw_done) {
+        // OpenAI's streams end with [DONE] and clients wait for it; some compatible upstreams
+        // (perplexity) just stop.
+        if (stream::completeEventsLength(out) != out.size()) {
+          out += "\n\n";
+        }
+        out += providers::sseDone();
       }
     } else {
       out.swap(upstream_bytes);

@@ -26,4 +26,23 @@ std::size_t completeEventsLength(std::string_view bytes) {
   return boundary;
 }
 
+bool endsWithDoneEvent(std::string_view bytes) {
+  while (!bytes.empty() && (bytes.back() == '\n' || bytes.back() == '\r')) {
+    bytes.remove_suffix(1);
+  }
+  constexpr std::string_view kDone = "[DONE]";
+  if (!bytes.ends_with(kDone)) {
+    return false;
+  }
+  bytes.remove_suffix(kDone.size());
+  while (!bytes.empty() && bytes.back() == ' ') {
+    bytes.remove_suffix(1);
+  }
+  if (!bytes.ends_with("data:")) {
+    return false;
+  }
+  bytes.remove_suffix(5);
+  return bytes.empty() || bytes.back() == '\n' || bytes.back() == '\r';
+}
+
 }  // namespace portico::stream

@@ -11,4 +11,8 @@ namespace portico::stream {
 // client with half an event, so an error sent after a break is an event of its own.
 std::size_t completeEventsLength(std::string_view bytes);
 
+// True when the last event in `bytes` (complete events, as written to a client) is OpenAI's
+// end-of-stream marker, `data: [DONE]`.
+bool endsWithDoneEvent(std::string_view bytes);
+
 }  // namespace portico::stream

@@ -118,14 +118,19 @@ TEST_F(CoreTest, AuthorizationBearerIsTheProviderKeyToo) {
   EXPECT_EQ(response.status, 200) << response.body;
 }
 
-TEST_F(CoreTest, PortkeyApiKeyWinsOverAuthorization) {
+TEST_F(CoreTest, AuthorizationWinsOverPortkeyApiKey) {
+  // Portkey's SDK sends the user's Portkey key as x-portkey-api-key and the provider key as
+  // Authorization: only the provider key may reach the provider.
   auto response = postJson(gateway.port(), "/v1/chat/completions",
                            {{"x-portkey-provider", "openai"},
-                            {"x-portkey-api-key", "sk-test"},
-                            {"authorization", "Bearer sdk-placeholder"},
+                            {"x-portkey-api-key", "pk-portkey-user-key"},
+                            {"authorization", "Bearer sk-test"},
                             {"x-portkey-custom-host", upstream.baseUrl() + "/v1"}},
                            kChatBody);
   EXPECT_EQ(response.status, 200) << response.body;
+  for (const auto& [name, value] : upstream.lastRequest()->headers) {
+    EXPECT_EQ(value.find("pk-portkey-user-key"), std::string::npos) << name;
+  }
 }
 
 TEST_F(CoreTest, ConfigAuthWithOverrideParams) {

@@ -214,7 +214,7 @@ TEST(GoogleIntegration, UpstreamErrorIsNormalised) {
   EXPECT_EQ(body["error"]["message"],
             "google error: Resource has been exhausted (e.g. check quota).");
   EXPECT_EQ(body["error"]["type"], "RESOURCE_EXHAUSTED");
-  EXPECT_EQ(body["error"]["code"], 429);
+  EXPECT_EQ(body["error"]["code"], "429");
   EXPECT_EQ(body["provider"], "google");
 
   // A wrong key gets Google's own 400, normalised, and the key is not echoed anywhere.

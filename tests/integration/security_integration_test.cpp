@@ -215,7 +215,10 @@ TEST(SecurityTransferEncoding, CodingsOtherThanChunkedAre400Or501AndClose) {
 TEST(SecurityForwardHeaders, HopByHopHostAndAuthNamesAreNotForwarded) {
   FakeUpstream upstream(completion);
   TestGateway gateway;
-  Headers headers = openAiHeaders(upstream);
+  // The provider key comes from the config, so the client's Authorization is not a key here.
+  json config = {
+      {"provider", "openai"}, {"api_key", "sk-test"}, {"custom_host", upstream.baseUrl() + "/v1"}};
+  Headers headers = {{"x-portkey-config", config.dump()}};
   headers.emplace_back("x-portkey-forward-headers",
                        "host, te, upgrade, connection, content-length, authorization, x-team");
   headers.emplace_back("authorization", "Bearer client-token");

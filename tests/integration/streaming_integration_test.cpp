@@ -211,5 +211,55 @@ TEST(Streaming, ClientDisconnectBeforeAnswerCancelsTheUpstream) {
   EXPECT_EQ(upstream.clientAbortCount(), 1u);
 }
 
+// Perplexity frames events with CRLF and just stops: OpenAI's clients wait for [DONE], so the
+// gateway adds it, after the upstream's bytes, which pass unchanged.
+TEST(Streaming, AStreamThatEndsCleanlyWithoutDoneGetsOne) {
+  const std::string upstream_bytes =
+      "data: {\"id\":\"p1\",\"choices\":[]}\r\n\r\n"
+      "data: {\"id\":\"p1\",\"choices\":[],\"usage\":{}}\r\n\r\n";
+  FakeUpstream upstream([&](const RecordedRequest&) {
+    FakeResponse r = FakeResponse::sse({});
+    r.chunks = {upstream_bytes.substr(0, 20), upstream_bytes.substr(20)};
+    return r;
+  });
+  TestGateway gateway;
+  for (const char* provider : {"perplexity-ai", "perplexity"}) {
+    Headers headers = {{"x-portkey-provider", provider},
+                       {"x-portkey-api-key", "pplx-test"},
+                       {"x-portkey-custom-host", upstream.baseUrl()}};
+    auto response = postJson(gateway.port(), "/v1/chat/completions", headers, kStreamBody);
+    ASSERT_EQ(response.status, 200) << response.body;
+    EXPECT_EQ(response.body, upstream_bytes + "data: [DONE]\n\n");
+    EXPECT_EQ(response.header("x-portkey-provider"), "perplexity-ai");
+  }
+  // One that ends mid-line (no blank line at all) gets its event closed first.
+  FakeUpstream unterminated([](const RecordedRequest&) {
+    return FakeResponse::sse({"data: {\"id\":\"p2\",\"choices\":[]}"});
+  });
+  Headers headers = {{"x-portkey-provider", "perplexity-ai"},
+                     {"x-portkey-api-key", "pplx-test"},
+                     {"x-portkey-custom-host", unterminated.baseUrl()}};
+  auto response = postJson(gateway.port(), "/v1/chat/completions", headers, kStreamBody);
+  EXPECT_EQ(response.body, "data: {\"id\":\"p2\",\"choices\":[]}\n\ndata: [DONE]\n\n");
+}
+
+// A relayed stream that breaks: the error is an `event: error` event, which Portkey's SDK needs
+// to raise (the others read the data line).
+TEST(Streaming, AMidStreamBreakIsANamedErrorEvent) {
+  FakeUpstream upstream([](const RecordedRequest&) {
+    FakeResponse r = FakeResponse::sse({});
+    r.chunks = {chunkEvent("par")};
+    r.cut_after_chunks = true;
+    return r;
+  });
+  TestGateway gateway;
+  auto response =
+      postJson(gateway.port(), "/v1/chat/completions", headersFor(upstream), kStreamBody);
+  ASSERT_EQ(response.status, 200);
+  const std::string tail = response.body.substr(chunkEvent("par").size());
+  EXPECT_EQ(tail.rfind("event: error\ndata: {\"error\":", 0), 0u) << response.body;
+  EXPECT_EQ(response.body.find("[DONE]"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace portico::testing

@@ -129,7 +129,7 @@ TEST(VertexIntegration, WrongProjectOrTokenIsUpstreamError) {
   headers.back().second = "Bearer expired";
   response = postJson(gateway.port(), "/v1/chat/completions", headers, kChatBody);
   EXPECT_EQ(response.status, 401);
-  EXPECT_EQ(json::parse(response.body)["error"]["code"], 401);
+  EXPECT_EQ(json::parse(response.body)["error"]["code"], "401");
 }
 
 // A throwaway RSA key as PEM, for a service account the fake token endpoint accepts.

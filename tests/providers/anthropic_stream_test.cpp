@@ -52,18 +52,7 @@ struct StreamRun {
 
 // The "data:" payloads of an SSE body, in order.
 std::vector<std::string> payloads(const std::string& sse) {
-  std::vector<std::string> out;
-  std::size_t pos = 0;
-  while (pos < sse.size()) {
-    auto end = sse.find("\n\n", pos);
-    EXPECT_NE(end, std::string::npos) << "unterminated event";
-    if (end == std::string::npos) break;
-    std::string event = sse.substr(pos, end - pos);
-    EXPECT_TRUE(event.starts_with("data: ")) << event;
-    out.push_back(event.substr(6));
-    pos = end + 2;
-  }
-  return out;
+  return portico::testing::strictSsePayloads(sse);
 }
 
 std::vector<json> chunks(const std::string& sse) {
@@ -116,10 +105,13 @@ TEST(AnthropicStream, TextAndToolUseFixtureMapsToChunks) {
                                  {"cache_read_input_tokens", 100}}));
 }
 
-TEST(AnthropicStream, NoUsageChunkUnlessAsked) {
+TEST(AnthropicStream, WithoutIncludeUsageTheUsageRidesOnTheFinishingChunkOnce) {
   const auto c = chunks(StreamRun().whole(readFixture("stream_text_tool.sse")));
   ASSERT_EQ(c.size(), 7u);
-  for (const auto& chunk : c) EXPECT_FALSE(chunk.contains("usage"));
+  for (std::size_t i = 0; i + 1 < c.size(); ++i) EXPECT_FALSE(c[i].contains("usage")) << i;
+  EXPECT_EQ(c[6]["choices"][0]["finish_reason"], "tool_calls");
+  EXPECT_EQ(c[6]["usage"]["completion_tokens"], 89);
+  EXPECT_EQ(c[6]["usage"]["total_tokens"], 661);
 }
 
 TEST(AnthropicStream, SameOutputWhateverTheSplit) {

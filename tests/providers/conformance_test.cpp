@@ -133,6 +133,12 @@ void expectWellFormedSse(const std::string& out, const std::string& provider) {
     auto end = out.find("\n\n", pos);
     ASSERT_NE(end, std::string::npos) << provider << ": unterminated event in " << out;
     std::string event = out.substr(pos, end - pos);
+    if (event.starts_with("event: ")) {
+      // A named event (errors are `event: error`): one name line, then its data.
+      const auto newline = event.find('\n');
+      ASSERT_NE(newline, std::string::npos) << provider << ": " << event;
+      event.erase(0, newline + 1);
+    }
     ASSERT_TRUE(event.rfind("data: ", 0) == 0) << provider << ": " << event;
     std::string data = event.substr(6);
     EXPECT_TRUE(data == "[DONE]" || !json::parse(data, nullptr, false).is_discarded())

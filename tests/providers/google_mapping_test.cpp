@@ -163,7 +163,7 @@ TEST(GoogleMappingTest, ErrorKeepsStatusTypeAndCode) {
   EXPECT_EQ(out["error"]["message"],
             "google error: Resource has been exhausted (e.g. check quota).");
   EXPECT_EQ(out["error"]["type"], "RESOURCE_EXHAUSTED");
-  EXPECT_EQ(out["error"]["code"], 429);
+  EXPECT_EQ(out["error"]["code"], "429");  // a string, as OpenAI's codes are
   EXPECT_TRUE(out["error"]["param"].is_null());
   EXPECT_EQ(out["provider"], "google");
 

@@ -172,7 +172,7 @@ TEST(GoogleStreamTest, MidStreamErrorBecomesErrorEventAndStops) {
   EXPECT_EQ(error["error"]["message"],
             "google error: The model is overloaded. Please try again later.");
   EXPECT_EQ(error["error"]["type"], "UNAVAILABLE");
-  EXPECT_EQ(error["error"]["code"], 503);
+  EXPECT_EQ(error["error"]["code"], "503");
   EXPECT_EQ(error["provider"], "google");
 }
 

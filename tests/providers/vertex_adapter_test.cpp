@@ -189,7 +189,7 @@ TEST(VertexAdapterTest, GeminiResponseAndError) {
   json body = json::parse(error.body);
   EXPECT_EQ(body["error"]["message"], "vertex-ai error: Permission denied");
   EXPECT_EQ(body["error"]["type"], "PERMISSION_DENIED");
-  EXPECT_EQ(body["error"]["code"], 403);
+  EXPECT_EQ(body["error"]["code"], "403");
 }
 
 TEST(VertexAdapterTest, Embeddings) {

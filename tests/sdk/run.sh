@@ -1,17 +1,61 @@
 #!/usr/bin/env bash
-# Runs the official OpenAI Node SDK against the portico binary ($1). Installs the pinned SDK from
-# the npm registry into the build tree; exits 77 (ctest: skipped) when node or npm is missing
-# or the registry cannot be reached, so an offline machine reports a skip, not a pass.
+# Runs client SDKs (OpenAI, Portkey, Vercel AI SDK, LangChain JS) against the portico binary:
+#   run.sh <portico binary> [file.test.mjs ...]     (no file: every *.test.mjs here)
+# Installs the packages pinned in package-lock.json from the npm registry into a work directory
+# in the build tree (PORTICO_SDK_WORKDIR, default <binary dir>/sdk-tests), once, under a lock, so
+# several of these may run in parallel (ctest -j). Exits 77 (ctest: skipped) when node (>= 20) or
+# npm is missing or the packages cannot be installed, so an offline machine reports a skip, not a
+# pass. PORTICO_SDK_VERBOSE=1 shows the gateway's log.
 set -uo pipefail
-binary=$1
+[ $# -ge 1 ] || { echo "usage: $0 <portico binary> [file.test.mjs ...]" >&2; exit 2; }
+binary=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
+shift
 here=$(cd "$(dirname "$0")" && pwd)
 work=${PORTICO_SDK_WORKDIR:-$(dirname "$binary")/sdk-tests}
+[ -x "$binary" ] || { echo "no portico binary at $binary" >&2; exit 2; }
 command -v node >/dev/null && command -v npm >/dev/null || { echo "node/npm not found: skipped"; exit 77; }
-mkdir -p "$work"
-cp "$here/package.json" "$here/package-lock.json" "$here"/*.test.mjs "$work/"
-if [ ! -d "$work/node_modules/openai" ]; then
-  (cd "$work" && timeout 180 npm ci --no-audit --no-fund --loglevel=error) ||
-    { echo "npm ci failed: skipped"; exit 77; }
+node_major=$(node -p 'process.versions.node.split(".")[0]')
+[ "$node_major" -ge 20 ] || { echo "node $(node --version) is older than 20: skipped"; exit 77; }
+
+if [ $# -eq 0 ]; then
+  files=()
+  for f in "$here"/*.test.mjs; do files+=("$(basename "$f")"); done
+else
+  files=("$@")
 fi
-cd "$work" && PORTICO_BINARY="$binary" PORTICO_CA_FILE="$here/../data/certs/ca.pem" \
-  node --test --test-reporter=spec openai_sdk.test.mjs
+for f in "${files[@]}"; do
+  [ -f "$here/$f" ] || { echo "no such test file: $here/$f" >&2; exit 2; }
+done
+
+mkdir -p "$work"
+# One lock for the work directory: exclusive while installing and copying, shared while tests
+# run, so no run sees node_modules or a test file half-written.
+exec 9>"$work/.lock"
+if command -v flock >/dev/null; then flock -x 9; fi
+
+# Copies a file only when it changed, through a rename, so a reader never sees it half-written.
+sync_file() {
+  cmp -s "$1" "$2" 2>/dev/null || { cp "$1" "$2.tmp.$$" && mv -f "$2.tmp.$$" "$2"; }
+}
+sync_file "$here/package.json" "$work/package.json"
+sync_file "$here/package-lock.json" "$work/package-lock.json"
+for f in "$here"/*.mjs; do sync_file "$f" "$work/$(basename "$f")"; done
+
+# node_modules matches the lock file when the stamp holds the lock file's hash.
+want=$(sha256sum "$work/package-lock.json" | cut -d' ' -f1)
+stamp="$work/node_modules/.portico-lock-sha256"
+if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+  echo "installing the pinned SDKs (npm ci) into $work"
+  if ! (cd "$work" && timeout 240 npm ci --no-audit --no-fund --loglevel=error); then
+    rm -f "$stamp"
+    echo "npm ci failed (registry unreachable?): skipped"
+    exit 77
+  fi
+  echo "$want" >"$stamp"
+fi
+if command -v flock >/dev/null; then flock -s 9; fi
+
+# The shared lock stays with this shell (not node, not portico) until the tests end.
+(cd "$work" && env -u PORTKEY_API_KEY -u PORTKEY_BASE_URL -u OPENAI_API_KEY -u OPENAI_BASE_URL \
+  PORTICO_BINARY="$binary" PORTICO_CA_FILE="$here/../data/certs/ca.pem" \
+  node --test --test-reporter=spec "${files[@]}" 9>&-)

@@ -10,6 +10,13 @@
 namespace portico {
 namespace {
 
+// Portkey's members of a gateway error body; the OpenAI error object beside them is checked in
+// error_test.cpp.
+nlohmann::json portkeyMembers(nlohmann::json body) {
+  body.erase("error");
+  return body;
+}
+
 using nlohmann::json;
 
 const char* const kOneOf =
@@ -74,7 +81,7 @@ TEST(ConfigParserTest, NotJsonOrNotObject) {
     auto result = parse(text);
     ASSERT_FALSE(result.ok()) << text;
     EXPECT_EQ(result.error().status, 400);
-    EXPECT_EQ(result.error().body,
+    EXPECT_EQ(portkeyMembers(result.error().body),
               (json{{"status", "failure"},
                     {"message", "Invalid config passed. You need to pass a valid json"}}))
         << text;
@@ -84,9 +91,10 @@ TEST(ConfigParserTest, NotJsonOrNotObject) {
 TEST(ConfigParserTest, ProviderWithoutKeyFailsOneOfRule) {
   auto result = parse(R"({"provider":"openai"})");
   ASSERT_FALSE(result.ok());
-  EXPECT_EQ(result.error().body, (json{{"status", "failure"},
-                                       {"message", "Invalid config passed"},
-                                       {"errors", {std::string("path: , message: ") + kOneOf}}}));
+  EXPECT_EQ(portkeyMembers(result.error().body),
+            (json{{"status", "failure"},
+                  {"message", "Invalid config passed"},
+                  {"errors", {std::string("path: , message: ") + kOneOf}}}));
 }
 
 TEST(ConfigParserTest, OneOfAlternatives) {
@@ -217,7 +225,7 @@ TEST(ConfigParserTest, LegacyOptionsConfig) {
     auto result = parse(text);
     ASSERT_FALSE(result.ok()) << text;
     EXPECT_EQ(result.error().status, 400);
-    EXPECT_EQ(result.error().body,
+    EXPECT_EQ(portkeyMembers(result.error().body),
               (json{{"status", "failure"},
                     {"message",
                      "This version of config is not supported in this route. Please migrate to "

@@ -32,12 +32,18 @@ TEST(RouteContextParser, ProviderAndApiKeyHeaders) {
 }
 
 TEST(RouteContextParser, KeyPrecedence) {
-  // x-portkey-api-key, then Authorization: Bearer, then x-api-key.
+  // Authorization: Bearer, then x-portkey-api-key, then x-api-key. Portkey's SDK sends the user's
+  // Portkey key as x-portkey-api-key and the provider key as Authorization: the Portkey key must
+  // never be the one handed to the provider.
   auto both = parseRouteContext({{"x-portkey-provider", "openai"},
-                                 {"authorization", "Bearer sdk-placeholder"},
-                                 {"x-portkey-api-key", "sk-real"}},
+                                 {"authorization", "Bearer sk-provider"},
+                                 {"x-portkey-api-key", "pk-portkey-user-key"}},
                                 options());
-  EXPECT_EQ(both->config.api_key, "sk-real");
+  EXPECT_EQ(both->config.api_key, "sk-provider");
+  auto portkey_only = parseRouteContext(
+      {{"x-portkey-provider", "openai"}, {"x-portkey-api-key", "sk-curl"}, {"x-api-key", "x"}},
+      options());
+  EXPECT_EQ(portkey_only->config.api_key, "sk-curl");
   auto bearer = parseRouteContext(
       {{"x-portkey-provider", "openai"}, {"authorization", "bearer sk-bearer"}}, options());
   EXPECT_EQ(bearer->config.api_key, "sk-bearer");
@@ -46,6 +52,20 @@ TEST(RouteContextParser, KeyPrecedence) {
   EXPECT_EQ(anthropic->config.api_key, "sk-ant");
   auto none = parseRouteContext({{"x-portkey-provider", "ollama"}}, options());
   EXPECT_FALSE(none->config.api_key.has_value());
+}
+
+TEST(RouteContextParser, DocumentedAliasesNameTheCanonicalProvider) {
+  RouteContextOptions o = options();
+  o.config.provider_ids.push_back("mistral-ai");
+  o.config.provider_aliases = {{"mistral", "mistral-ai"}};
+  auto header = parseRouteContext({{"x-portkey-provider", "Mistral"}}, o);
+  ASSERT_TRUE(header);
+  EXPECT_EQ(header->config.provider, "mistral-ai");
+  auto config =
+      parseRouteContext({{"x-portkey-config", R"({"provider":"mistral","api_key":"k"})"}}, o);
+  ASSERT_TRUE(config) << config.error().body.dump();
+  EXPECT_EQ(config->config.provider, "mistral-ai");
+  EXPECT_FALSE(parseRouteContext({{"x-portkey-provider", "mistrall"}}, o));
 }
 
 TEST(RouteContextParser, ProviderSpecificHeadersBecomeOptions) {
