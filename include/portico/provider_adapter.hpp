@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "portico/endpoint.hpp"
 #include "portico/error.hpp"
@@ -103,6 +104,21 @@ class ProviderAdapter {
   virtual Expected<std::optional<TokenExchange>> tokenExchange(
       const Target& /*target*/, std::chrono::system_clock::time_point /*now*/) const {
     return std::optional<TokenExchange>();
+  }
+
+  // A request the provider only takes in parts (Bedrock's Titan embedding models take one input
+  // per call): the client bodies to send in its place, each through buildRequest() and
+  // mapResponse(), several at once. Empty (the default): send the request as it is.
+  virtual std::vector<nlohmann::json> splitRequest(const ClientRequest& /*request*/,
+                                                   const Target& /*target*/) const {
+    return {};
+  }
+
+  // Joins the 2xx answers to splitRequest()'s parts, in its order, into the client's answer.
+  virtual MappedResponse joinResponses(const ClientRequest& /*request*/,
+                                       const Target& /*target*/,
+                                       std::vector<MappedResponse> parts) const {
+    return parts.empty() ? MappedResponse{} : std::move(parts.front());
   }
 
   // Reads the token endpoint's answer for a tokenExchange() request.

@@ -780,6 +780,56 @@ MappedResponse BedrockAdapter::mapResponse(const ClientRequest& request,
                         mapped->dump(-1, ' ', false, json::error_handler_t::replace)};
 }
 
+std::vector<json> BedrockAdapter::splitRequest(const ClientRequest& request,
+                                               const Target& /*target*/) const {
+  if (request.endpoint != Endpoint::kEmbeddings || request.body == nullptr ||
+      !request.body->is_object() ||
+      !bedrock::isTitanEmbedModel(stringField(*request.body, "model"))) {
+    return {};
+  }
+  auto input = request.body->find("input");
+  if (input == request.body->end() || !input->is_array() || input->size() < 2) {
+    return {};
+  }
+  std::vector<json> parts;
+  parts.reserve(input->size());
+  for (const auto& item : *input) {
+    if (!item.is_string()) {
+      return {};  // buildRequest() explains what Titan takes
+    }
+    json part = *request.body;
+    part["input"] = item;
+    parts.push_back(std::move(part));
+  }
+  return parts;
+}
+
+MappedResponse BedrockAdapter::joinResponses(const ClientRequest& request,
+                                             const Target& /*target*/,
+                                             std::vector<MappedResponse> parts) const {
+  json data = json::array();
+  long long tokens = 0;
+  for (std::size_t i = 0; i < parts.size(); ++i) {
+    json answer = parseJson(parts[i].body);
+    if (!answer.is_object() || !answer.contains("data") || !answer["data"].is_array() ||
+        answer["data"].empty()) {
+      return fromError(errors::providerError(502, kProvider, "Invalid embedding answer"));
+    }
+    json item = std::move(answer["data"][0]);
+    item["index"] = i;
+    data.push_back(std::move(item));
+    if (auto usage = answer.find("usage"); usage != answer.end() && usage->is_object()) {
+      tokens += usage->value("prompt_tokens", 0LL);
+    }
+  }
+  json joined = {{"object", "list"},
+                 {"data", std::move(data)},
+                 {"model", request.body != nullptr ? stringField(*request.body, "model") : ""},
+                 {"provider", kProvider},
+                 {"usage", {{"prompt_tokens", tokens}, {"total_tokens", tokens}}}};
+  return MappedResponse{200, "application/json", joined.dump()};
+}
+
 std::unique_ptr<StreamTransformer> BedrockAdapter::makeStreamTransformer(
     const ClientRequest& request, const Target& target) const {
   if (request.endpoint != Endpoint::kChatCompletions) {

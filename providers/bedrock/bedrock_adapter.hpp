@@ -27,6 +27,13 @@ class BedrockAdapter : public ProviderAdapter {
                              UpstreamReply reply) const override;
   std::unique_ptr<StreamTransformer> makeStreamTransformer(const ClientRequest& request,
                                                            const Target& target) const override;
+  // Titan embedding models take one input per InvokeModel call: several inputs become one
+  // part each, and the answers one OpenAI list in input order.
+  std::vector<nlohmann::json> splitRequest(const ClientRequest& request,
+                                           const Target& target) const override;
+  MappedResponse joinResponses(const ClientRequest& request,
+                               const Target& target,
+                               std::vector<MappedResponse> parts) const override;
 };
 
 // The pieces of the adapter, exposed for unit tests.

@@ -5,6 +5,7 @@
 
 #include "portico/content_encoding.hpp"
 #include "portico/json_parse.hpp"
+#include "proxy/request_parts.hpp"
 #include "routing/conditions.hpp"
 #include "routing/fallback_policy.hpp"
 #include "routing/load_balancer.hpp"
@@ -226,6 +227,35 @@ Awaitable<Attempt> callTarget(RequestState& state, Target target, std::string op
         stream != client_request.body->end() && stream->is_boolean() && stream->get<bool>();
   }
 
+  std::optional<Clock::time_point> deadline;
+  if (target.request_timeout_ms) {
+    deadline = Clock::now() + std::chrono::milliseconds(*target.request_timeout_ms);
+  }
+  std::vector<json> parts;
+  try {
+    parts = adapter->splitRequest(client_request, target);
+  } catch (const std::exception&) {
+    // A body of the wrong shape: buildRequest() below reports it.
+  }
+  if (!parts.empty()) {
+    auto outcome = co_await callParts(state.worker, *adapter, client_request, target,
+                                      std::move(parts), deadline);
+    Attempt attempt;
+    attempt.option_index = option_index;
+    if (outcome.failure) {
+      attempt.reply = errorReply(failureError(*outcome.failure, target, target.provider));
+      attempt.network_error = isNetworkFailure(outcome.failure->kind);
+    } else {
+      attempt.reply.status = outcome.response.status;
+      attempt.reply.content_type = std::move(outcome.response.content_type);
+      attempt.reply.body = std::move(outcome.response.body);
+    }
+    attempt.reply.provider = target.provider;
+    attempt.reply.upstream_time = outcome.upstream_time;
+    attempt.reply.client_gone = state.cancel != nullptr && state.cancel->cancelled;
+    co_return attempt;
+  }
+
   Expected<UpstreamRequest> built = [&]() -> Expected<UpstreamRequest> {
     try {
       return adapter->buildRequest(client_request, target);
@@ -239,11 +269,6 @@ Awaitable<Attempt> callTarget(RequestState& state, Target target, std::string op
     co_return fromError(built.error(), option_index);
   }
   built->check_address = !target.custom_host.empty();
-
-  std::optional<Clock::time_point> deadline;
-  if (target.request_timeout_ms) {
-    deadline = Clock::now() + std::chrono::milliseconds(*target.request_timeout_ms);
-  }
   const auto started = Clock::now();
   auto started_result = co_await state.worker.client.start(built.value(), deadline, state.cancel);
 

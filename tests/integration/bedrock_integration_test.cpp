@@ -439,5 +439,53 @@ TEST(BedrockIntegration, MissingModelNeverReachesTheUpstream) {
   EXPECT_EQ(upstream.requestCount(), 0u);
 }
 
+// Titan takes one input per InvokeModel call: several inputs fan out, one signed call each, and
+// come back as one OpenAI list in input order, whatever order the answers arrive in.
+TEST(BedrockIntegration, TitanEmbeddingsWithSeveralInputsFanOutAndJoinInOrder) {
+  FakeUpstream upstream([](const RecordedRequest& request) {
+    if (auto reject = rejectUnlessValid(request, "/model/amazon.titan-embed-text-v2%3A0/invoke",
+                                        "eu-west-3", true)) {
+      return *reject;
+    }
+    json body = json::parse(request.body);
+    if (!body["inputText"].is_string() || body.size() != 1) {
+      return awsError(400, "ValidationException", "unexpected body " + request.body);
+    }
+    const std::string text = body["inputText"];
+    if (text == "bad") {
+      return awsError(400, "ValidationException", "Malformed input request");
+    }
+    const double value = static_cast<double>(text.size());
+    FakeResponse r = FakeResponse::json(
+        200, json{{"embedding", {value, 0.5}}, {"inputTextTokenCount", 2}}.dump());
+    // The first input is answered last.
+    r.delay_before_headers = std::chrono::milliseconds(text == "a" ? 100 : 0);
+    return r;
+  });
+  TestGateway gateway;
+  json inputs = json::array();
+  for (int i = 1; i <= 11; ++i) {
+    inputs.push_back(std::string(static_cast<std::size_t>(i), 'a'));
+  }
+  auto response =
+      postJson(gateway.port(), "/v1/embeddings", bedrockHeaders(upstream),
+               json{{"model", "amazon.titan-embed-text-v2:0"}, {"input", inputs}}.dump());
+  ASSERT_EQ(response.status, 200) << response.body;
+  json out = json::parse(response.body);
+  ASSERT_EQ(out["data"].size(), 11u);
+  for (std::size_t i = 0; i < 11; ++i) {
+    EXPECT_EQ(out["data"][i]["index"], i);
+    EXPECT_EQ(out["data"][i]["embedding"][0], static_cast<double>(i + 1));
+  }
+  EXPECT_EQ(out["usage"]["prompt_tokens"], 22);
+  EXPECT_EQ(upstream.requestCount(), 11u);
+
+  // One failing part fails the whole answer with its status.
+  auto failed = postJson(gateway.port(), "/v1/embeddings", bedrockHeaders(upstream),
+                         R"({"model":"amazon.titan-embed-text-v2:0","input":["ok","bad","ok"]})");
+  EXPECT_EQ(failed.status, 400) << failed.body;
+  EXPECT_NE(failed.body.find("Malformed input request"), std::string::npos) << failed.body;
+}
+
 }  // namespace
 }  // namespace portico::testing
