@@ -150,6 +150,9 @@ Awaitable<Expected<std::string>> fetchToken(RequestState& state,
   auto started =
       co_await state.worker.client.start(guarded, now + std::chrono::seconds(30), state.cancel);
   if (auto* failure = std::get_if<upstream::Failure>(&started)) {
+    if (failure->kind == upstream::FailureKind::kRefused) {
+      co_return errors::failure(400, provider + ": token endpoint: " + failure->detail);
+    }
     co_return errors::upstreamUnreachable(provider, "token endpoint: " + failure->detail);
   }
   auto token_exchange = std::move(std::get<std::unique_ptr<upstream::Exchange>>(started));

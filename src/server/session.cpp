@@ -165,6 +165,7 @@ Awaitable<bool> relayStream(Worker& worker,
   // end, so an error after a break never lands inside half an event.
   const bool hold_partial_events = !reply.transformer && isEventStreamType(reply.content_type);
   std::string partial;
+  stream::EventBoundaryScanner boundaries;
   bool saw_done = false;  // the last event written was data: [DONE]
   bool upstream_ok = true;
   bool prefetched = true;  // the forwarder read the first piece before answering
@@ -201,12 +202,15 @@ Awaitable<bool> relayStream(Worker& worker,
       }
     } else if (hold_partial_events) {
       const bool done = reply.stream->done();
-      const std::size_t complete = done ? partial.size() : stream::completeEventsLength(partial);
+      const std::size_t complete = done ? partial.size() : boundaries.scan(partial);
       if (complete == partial.size()) {
         out.swap(partial);
+        partial.clear();
+        boundaries = {};
       } else {
         out.assign(partial, 0, complete);
         partial.erase(0, complete);
+        boundaries.consumed(complete);
       }
       if (!out.empty()) {
         saw_done = stream::endsWithDoneEvent(out);

@@ -2,28 +2,37 @@
 
 namespace portico::stream {
 
-std::size_t completeEventsLength(std::string_view bytes) {
-  std::size_t boundary = 0;
-  bool line_start = true;
-  for (std::size_t i = 0; i < bytes.size(); ++i) {
-    const char c = bytes[i];
+std::size_t EventBoundaryScanner::scan(std::string_view buffer) {
+  for (; scanned_ < buffer.size(); ++scanned_) {
+    const char c = buffer[scanned_];
+    const bool lf_of_crlf = c == '\n' && after_cr_;
+    after_cr_ = c == '\r';
     if (c != '\r' && c != '\n') {
-      line_start = false;
+      line_start_ = false;
       continue;
     }
-    if (c == '\n' && i > 0 && bytes[i - 1] == '\r') {
-      // The LF of a CRLF: it belongs to the line ending just seen.
-      if (boundary == i) {
-        boundary = i + 1;
+    if (lf_of_crlf) {
+      // The LF of a CRLF belongs to the line ending just seen.
+      if (boundary_ == scanned_) {
+        boundary_ = scanned_ + 1;
       }
       continue;
     }
-    if (line_start) {
-      boundary = i + 1;  // an empty line: the event before it is complete
+    if (line_start_) {
+      boundary_ = scanned_ + 1;  // an empty line: the event before it is complete
     }
-    line_start = true;
+    line_start_ = true;
   }
-  return boundary;
+  return boundary_;
+}
+
+void EventBoundaryScanner::consumed(std::size_t n) {
+  scanned_ -= n;
+  boundary_ -= n;
+}
+
+std::size_t completeEventsLength(std::string_view bytes) {
+  return EventBoundaryScanner{}.scan(bytes);
 }
 
 bool endsWithDoneEvent(std::string_view bytes) {

@@ -128,7 +128,9 @@ TEST_F(CoreTest, AuthorizationWinsOverPortkeyApiKey) {
                             {"x-portkey-custom-host", upstream.baseUrl() + "/v1"}},
                            kChatBody);
   EXPECT_EQ(response.status, 200) << response.body;
-  for (const auto& [name, value] : upstream.lastRequest()->headers) {
+  const auto seen = upstream.lastRequest();
+  ASSERT_TRUE(seen);
+  for (const auto& [name, value] : seen->headers) {
     EXPECT_EQ(value.find("pk-portkey-user-key"), std::string::npos) << name;
   }
 }

@@ -252,3 +252,34 @@ TEST(VertexIntegration, MalformedTokenUriIsAClearErrorNotAnAssert) {
 
 }  // namespace
 }  // namespace portico::testing
+
+namespace portico::testing {
+namespace {
+
+// The token endpoint comes from client credentials: its name passing the guard is not enough,
+// every address it resolves to is judged before connecting, as for custom hosts.
+TEST(VertexIntegration, TokenUriResolvingToAPrivateAddressIsNotConnected) {
+  FakeUpstream upstream([](const RecordedRequest&) {
+    return FakeResponse::json(200, R"({"access_token":"t","expires_in":3599})");
+  });
+  ServerOptions options = TestGateway::defaultOptions();
+  options.trusted_custom_hosts = {"nothing-trusted.example"};
+  options.static_hosts = {{"token-alias.example.com", "127.0.0.1"}};
+  TestGateway gateway(options);
+  json account = {{"client_email", "a@b.iam.gserviceaccount.com"},
+                  {"private_key", throwawayPrivateKeyPem()},
+                  {"token_uri",
+                   "http://token-alias.example.com:" + std::to_string(upstream.port()) + "/token"}};
+  json config = {{"provider", "vertex-ai"},
+                 {"vertex_project_id", "proj-123"},
+                 {"vertex_region", "europe-west4"},
+                 {"vertex_service_account_json", account}};
+  auto response = postJson(gateway.port(), "/v1/chat/completions",
+                           {{"x-portkey-config", config.dump()}}, kChatBody);
+  EXPECT_EQ(response.status, 400) << response.body;
+  EXPECT_NE(response.body.find("custom-host policy"), std::string::npos) << response.body;
+  EXPECT_EQ(upstream.connectionCount(), 0u);
+}
+
+}  // namespace
+}  // namespace portico::testing

@@ -25,3 +25,35 @@ TEST(SseFraming, CrLfAndCrLineEndingsCount) {
 
 }  // namespace
 }  // namespace portico::stream
+
+namespace portico::stream {
+namespace {
+
+// Fed byte by byte and consumed as a relay does, the scanner finds the same boundaries as a
+// scan of the whole text.
+TEST(SseFraming, TheScannerAgreesWithAWholeScanHoweverItIsFed) {
+  const std::string text =
+      "data: a\r\n\r\nevent: e\ndata: b\n\ndata: c\r\rdata: d\r\n\r\ndata: partial";
+  std::string buffer;
+  std::string written;
+  EventBoundaryScanner scanner;
+  for (char c : text) {
+    buffer.push_back(c);
+    const std::size_t complete = scanner.scan(buffer);
+    written += buffer.substr(0, complete);
+    buffer.erase(0, complete);
+    scanner.consumed(complete);
+  }
+  EXPECT_EQ(written, text.substr(0, completeEventsLength(text)));
+  EXPECT_EQ(buffer, "data: partial");
+}
+
+TEST(SseFraming, DoneIsRecognisedOnlyAsTheLastEvent) {
+  EXPECT_TRUE(endsWithDoneEvent("data: {}\n\ndata: [DONE]\n\n"));
+  EXPECT_TRUE(endsWithDoneEvent("data:[DONE]\r\n\r\n"));
+  EXPECT_FALSE(endsWithDoneEvent("data: [DONE]\n\ndata: {}\n\n"));
+  EXPECT_FALSE(endsWithDoneEvent("data: x[DONE]\n\n"));
+}
+
+}  // namespace
+}  // namespace portico::stream
