@@ -10,6 +10,8 @@
 #include <boost/beast/http.hpp>
 #include <thread>
 
+#include "support/test_data.hpp"
+
 namespace portico::testing {
 
 namespace net = boost::asio;
@@ -18,7 +20,7 @@ namespace http = boost::beast::http;
 namespace ssl = boost::asio::ssl;
 using tcp = net::ip::tcp;
 
-std::string testCaFile() { return std::string(PORTICO_TEST_DATA_DIR) + "/certs/ca.pem"; }
+std::string testCaFile() { return std::string(kTestDataDir) + "/certs/ca.pem"; }
 
 namespace {
 
@@ -241,7 +243,7 @@ FakeUpstream::FakeUpstream(Handler handler, TlsMode tls) : impl_(std::make_uniqu
   impl_->tls_mode = tls;
   if (tls != TlsMode::kPlain) {
     impl_->tls = std::make_unique<ssl::context>(ssl::context::tls_server);
-    std::string dir = std::string(PORTICO_TEST_DATA_DIR) + "/certs/";
+    std::string dir = std::string(kTestDataDir) + "/certs/";
     std::string name = tls == TlsMode::kTls ? "server" : "wrong-name";
     impl_->tls->use_certificate_chain_file(dir + name + ".pem");
     impl_->tls->use_private_key_file(dir + name + ".key", ssl::context::pem);

@@ -11,9 +11,13 @@
 
 namespace portico::testing {
 
+// tests/data and the built portico binary (defined in the generated test_paths.cpp).
+extern const char* const kTestDataDir;
+extern const char* const kGatewayBinaryPath;
+
 // The bytes of tests/data/<dir>/<name>; records a test failure when the file is missing.
 inline std::string readTestData(const std::string& dir, const std::string& name) {
-  std::ifstream in(std::string(PORTICO_TEST_DATA_DIR) + "/" + dir + "/" + name, std::ios::binary);
+  std::ifstream in(std::string(kTestDataDir) + "/" + dir + "/" + name, std::ios::binary);
   EXPECT_TRUE(in.good()) << "missing fixture " << dir << "/" << name;
   std::stringstream bytes;
   bytes << in.rdbuf();

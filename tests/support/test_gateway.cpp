@@ -15,6 +15,7 @@
 #include "portico/provider_registry.hpp"
 #include "support/fake_upstream.hpp"
 #include "support/http_client.hpp"
+#include "support/test_data.hpp"
 
 extern char** environ;
 
@@ -60,7 +61,7 @@ GatewayProcess::GatewayProcess(std::vector<std::string> args) {
   port_ = freePort();
   log_path_ =
       "/tmp/portico-e2e-" + std::to_string(::getpid()) + "-" + std::to_string(port_) + ".log";
-  std::vector<std::string> argv_storage = {PORTICO_BINARY_PATH, "--port", std::to_string(port_),
+  std::vector<std::string> argv_storage = {kGatewayBinaryPath, "--port", std::to_string(port_),
                                            "--ca-file", testCaFile()};
   argv_storage.insert(argv_storage.end(), args.begin(), args.end());
   std::vector<char*> argv;
