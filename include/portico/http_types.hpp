@@ -39,6 +39,11 @@ struct BaseUrl {
   std::string path;  // no trailing slash; may be empty
 };
 
+// True when `url` starts with http:// or https:// (any case), is at most 8 KiB and holds only
+// visible ASCII. Boost.URL 1.81 asserts on some malformed inputs ("jtout: ", "T:[", "http:?"),
+// so nothing reaches its parser without passing this first.
+bool looksLikeHttpUrl(std::string_view url);
+
 // Parses an absolute http(s) URL. Returns nullopt for anything else.
 std::optional<BaseUrl> parseBaseUrl(std::string_view url);
 

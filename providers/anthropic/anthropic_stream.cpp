@@ -20,11 +20,10 @@ class AnthropicChatStream : public StreamTransformer {
   AnthropicChatStream(const ClientRequest& request, const Target& target)
       : created_(unixSeconds(request.now)), strict_(target.strict_open_ai_compliance) {
     if (request.body != nullptr && request.body->is_object()) {
-      model_ = request.body->value("model", "");
-      auto options = request.body->find("stream_options");
-      include_usage_ = options != request.body->end() && options->is_object() &&
-                       options->value("include_usage", false);
+      auto model = request.body->find("model");
+      model_ = model != request.body->end() && model->is_string() ? model->get<std::string>() : "";
     }
+    include_usage_ = wantsIncludeUsage(request.body);
     // Portkey's fallback id when the upstream never names its message.
     id_ = "anthropic-" + std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(
                                             request.now.time_since_epoch())

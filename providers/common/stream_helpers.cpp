@@ -18,6 +18,18 @@ std::string sseError(std::string_view provider, std::string_view message, json t
                                         .body);
 }
 
+bool wantsIncludeUsage(const json* body) {
+  if (body == nullptr || !body->is_object()) {
+    return false;
+  }
+  auto options = body->find("stream_options");
+  if (options == body->end() || !options->is_object()) {
+    return false;
+  }
+  auto include = options->find("include_usage");
+  return include != options->end() && include->is_boolean() && include->get<bool>();
+}
+
 long long unixSeconds(std::chrono::system_clock::time_point now) {
   return std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count();
 }

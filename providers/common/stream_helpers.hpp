@@ -25,6 +25,10 @@ std::string sseError(std::string_view provider,
                      nlohmann::json type = "upstream_stream_error",
                      nlohmann::json code = nullptr);
 
+// Whether a chat body asks for OpenAI's separate usage chunk: stream_options.include_usage is
+// the boolean true (anything else, of any type, is no).
+bool wantsIncludeUsage(const nlohmann::json* body);
+
 // Seconds since the epoch, for `created`.
 long long unixSeconds(std::chrono::system_clock::time_point now);
 

@@ -1,6 +1,7 @@
 #include "openai_compatible/openai_compatible_adapter.hpp"
 
 #include "common/request_helpers.hpp"
+#include "common/stream_helpers.hpp"
 #include "openai_compatible/x_groq_usage_stream.hpp"
 
 namespace portico::providers {
@@ -121,13 +122,7 @@ MappedResponse OpenAiCompatibleAdapter::mapResponse(const ClientRequest& /*reque
 std::unique_ptr<StreamTransformer> OpenAiCompatibleAdapter::makeStreamTransformer(
     const ClientRequest& request, const Target& /*target*/) const {
   if (spec_.usage_in_x_groq && request.endpoint == Endpoint::kChatCompletions) {
-    bool include_usage = false;
-    if (request.body != nullptr) {
-      auto options = request.body->find("stream_options");
-      include_usage = options != request.body->end() && options->is_object() &&
-                      options->value("include_usage", false);
-    }
-    return makeXGroqUsageTransformer(std::string(spec_.id), include_usage);
+    return makeXGroqUsageTransformer(std::string(spec_.id), wantsIncludeUsage(request.body));
   }
   return nullptr;  // OpenAI-format SSE is relayed byte for byte, [DONE] included.
 }

@@ -5,6 +5,8 @@
 #include <cstdint>
 #include <utility>
 
+#include "portico/http_types.hpp"
+
 namespace portico {
 namespace {
 
@@ -156,6 +158,7 @@ bool CustomHostPolicy::isAllowed(std::string_view url) const {
     // '@' anywhere (not only in userinfo) is a classic parser-confusion trick.
     if (url.find('@') != std::string_view::npos) return false;
 
+    if (!looksLikeHttpUrl(url)) return false;
     auto parsed = boost::urls::parse_uri(url);
     if (!parsed) return false;
     const boost::urls::url_view& u = *parsed;

@@ -21,10 +21,6 @@ void setHeader(HeaderList& headers, std::string_view name, std::string value) {
   headers.emplace_back(std::string(name), std::move(value));
 }
 
-namespace {
-
-// Boost.URL 1.81 asserts on some malformed inputs (the 7 bytes "jtout: " among them), so only
-// text that already looks like an absolute http(s) URL of visible ASCII reaches its parser.
 bool looksLikeHttpUrl(std::string_view url) {
   constexpr std::size_t kMaxUrlBytes = 8192;
   if (url.size() > kMaxUrlBytes) {
@@ -49,6 +45,8 @@ bool looksLikeHttpUrl(std::string_view url) {
   };
   return starts_with("http://") || starts_with("https://");
 }
+
+namespace {
 
 std::optional<BaseUrl> parseBaseUrlUncached(std::string_view url) {
   if (!looksLikeHttpUrl(url)) {

@@ -314,7 +314,15 @@ Awaitable<Attempt> callTarget(RequestState& state, Target target, std::string op
     }
     attempt.reply.first_bytes = std::move(first_bytes);
     attempt.reply.status = status;
-    attempt.reply.transformer = adapter->makeStreamTransformer(client_request, target);
+    try {
+      attempt.reply.transformer = adapter->makeStreamTransformer(client_request, target);
+    } catch (const std::exception& e) {
+      // A client body of the wrong shape (adapters may use nlohmann's throwing accessors).
+      attempt.reply = errorReply(errors::failure(
+          400, std::string("Invalid request for ") + target.provider + ": " + e.what()));
+      attempt.reply.provider = target.provider;
+      co_return attempt;
+    }
     attempt.reply.content_type =
         attempt.reply.transformer || content_type.empty() ? "text/event-stream" : content_type;
     attempt.reply.openai_stream = !attempt.reply.transformer &&

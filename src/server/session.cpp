@@ -136,6 +136,24 @@ Awaitable<bool> writeSimple(beast::tcp_stream& stream,
   co_return !ec;
 }
 
+// Feeds a translating stream, and finishes it at the end. Adapters may use nlohmann's throwing
+// accessors; an upstream event of the wrong shape lands here as an exception, and the stream
+// then ends with an error event instead of a cut connection. Returns false on such an event.
+bool transformStream(StreamTransformer& transformer,
+                     std::string_view bytes,
+                     bool done,
+                     std::string& out) {
+  try {
+    transformer.feed(bytes, out);
+    if (done) {
+      transformer.finish(true, out);
+    }
+    return true;
+  } catch (const std::exception&) {
+    return false;
+  }
+}
+
 // Relays a 2xx upstream stream to the client chunk by chunk: one read, one write.
 // Returns false when the client connection can no longer be used.
 Awaitable<bool> relayStream(Worker& worker,
@@ -191,14 +209,20 @@ Awaitable<bool> relayStream(Worker& worker,
                    reply.trace_id);
       upstream_ok = false;
       if (reply.transformer) {
-        reply.transformer->finish(false, out);
+        try {
+          reply.transformer->finish(false, out);
+        } catch (const std::exception&) {
+          out = providers::sseError(reply.provider, "the stream broke: " + failure->detail);
+        }
       } else {
         out = providers::sseError(reply.provider, "the stream broke: " + failure->detail);
       }
     } else if (reply.transformer) {
-      reply.transformer->feed(upstream_bytes, out);
-      if (reply.stream->done()) {
-        reply.transformer->finish(true, out);
+      if (!transformStream(*reply.transformer, upstream_bytes, reply.stream->done(), out)) {
+        spdlog::warn("stream from {} could not be translated (trace {})", reply.provider,
+                     reply.trace_id);
+        upstream_ok = false;
+        out += providers::sseError(reply.provider, "the upstream sent an event of the wrong shape");
       }
     } else if (hold_partial_events) {
       const bool done = reply.stream->done();

@@ -276,6 +276,12 @@ TEST(ParseBaseUrl, MalformedInputIsRefusedBeforeBoostUrlSeesIt) {
   EXPECT_FALSE(parseBaseUrl("http://a b/"));
   EXPECT_FALSE(parseBaseUrl("ftp://host/"));
   EXPECT_FALSE(parseBaseUrl("http://h:80a/"));
+  // Found by fuzz_custom_host_policy: "<scheme>:" then ? # [ ] ` ... asserted in the guard too.
+  const CustomHostPolicy policy;
+  for (const char* url : {"T:[", "http:?", "http:#", "https:`", "jtout: "}) {
+    EXPECT_FALSE(policy.isAllowed(url)) << url;
+    EXPECT_FALSE(parseBaseUrl(url)) << url;
+  }
   auto ok = parseBaseUrl("HTTPS://api.openai.com/v1/");
   ASSERT_TRUE(ok);
   EXPECT_EQ(ok->host, "api.openai.com");
