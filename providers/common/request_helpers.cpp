@@ -87,29 +87,11 @@ void copyForwardedHeaders(const ClientRequest& request, const Target& target, He
 
 namespace {
 
+// Passthrough forwards the client's headers but this hop's, the gateway's own and the client's
+// credentials (the provider's auth is added instead).
 bool isDroppedOnPassthrough(std::string_view name) {
-  static constexpr std::array<std::string_view, 13> kDropped = {"host",
-                                                                "content-length",
-                                                                "expect",
-                                                                "connection",
-                                                                "keep-alive",
-                                                                "proxy-connection",
-                                                                "te",
-                                                                "trailer",
-                                                                "transfer-encoding",
-                                                                "upgrade",
-                                                                "authorization",
-                                                                "x-api-key",
-                                                                "accept-encoding"};
-  if (name.starts_with("x-portkey-")) {
-    return true;
-  }
-  for (auto dropped : kDropped) {
-    if (name == dropped) {
-      return true;
-    }
-  }
-  return false;
+  return name.starts_with("x-portkey-") || isHopOrFraming(name) || name == "authorization" ||
+         name == "x-api-key";
 }
 
 }  // namespace
