@@ -1,10 +1,10 @@
 #pragma once
 
+#include <boost/system/result.hpp>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
 #include <utility>
-#include <variant>
 #include <vector>
 
 namespace portico {
@@ -13,6 +13,12 @@ namespace portico {
 // Every such error is built by one of the functions in namespace `errors` below, so that the
 // mapping from situation to status and body lives in one place (src/base/error.cpp).
 struct GatewayError {
+  // Not an aggregate: Expected<bool> must not read `true` as an error (C++20 builds aggregates
+  // from parentheses, which would make every value convertible to GatewayError).
+  GatewayError() = default;
+  GatewayError(int status_code, nlohmann::json error_body, bool from_gateway = false)
+      : status(status_code), body(std::move(error_body)), gateway_exception(from_gateway) {}
+
   int status = 500;
   nlohmann::json body;
   // Portkey marks errors raised by the gateway itself (not by an upstream) with
@@ -20,26 +26,13 @@ struct GatewayError {
   bool gateway_exception = false;
 };
 
-// Either a value or a GatewayError. A minimal stand-in for C++23's std::expected.
+// Either a value or a GatewayError: Boost's result type, with the error the client receives.
 template <class T>
-class Expected {
- public:
-  Expected(T value) : v_(std::move(value)) {}             // NOLINT: implicit by design
-  Expected(GatewayError error) : v_(std::move(error)) {}  // NOLINT: implicit by design
-  bool ok() const { return v_.index() == 0; }
-  explicit operator bool() const { return ok(); }
-  T& value() & { return std::get<0>(v_); }
-  const T& value() const& { return std::get<0>(v_); }
-  T&& value() && { return std::get<0>(std::move(v_)); }
-  T* operator->() { return &value(); }
-  const T* operator->() const { return &value(); }
-  T& operator*() & { return value(); }
-  const GatewayError& error() const { return std::get<1>(v_); }
-  GatewayError&& takeError() { return std::get<1>(std::move(v_)); }
+using Expected = boost::system::result<T, GatewayError>;
 
- private:
-  std::variant<T, GatewayError> v_;
-};
+// What Expected::value() throws when it holds an error (found by Boost.System through ADL).
+[[noreturn]] void throw_exception_from_error(const GatewayError& error,
+                                             const boost::source_location& location);
 
 namespace errors {
 

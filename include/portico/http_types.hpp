@@ -31,6 +31,10 @@ struct UpstreamRequest {
   bool check_address = false;
 };
 
+// The Host header for `request`: its host ([bracketed] when IPv6) plus ":port" unless the port
+// is the scheme's default. The upstream client sends exactly this; SigV4 signs exactly this.
+std::string hostHeader(const UpstreamRequest& request);
+
 // A base URL split into its parts: "https://api.openai.com/v1" -> https, api.openai.com, 443, /v1.
 struct BaseUrl {
   std::string scheme;

@@ -11,7 +11,9 @@
 #include "portico/endpoint.hpp"
 #include "portico/error.hpp"
 #include "portico/http_types.hpp"
+#include "portico/provider_settings.hpp"
 #include "portico/target.hpp"
+#include "portico/usage.hpp"
 
 namespace portico {
 
@@ -45,6 +47,9 @@ struct MappedResponse {
   int status = 200;
   std::string content_type = "application/json";
   std::string body;
+  // The answer's token counts, for the gateway's observers (logs, metrics, budgets); every
+  // adapter fills it for 2xx answers that carry usage, whatever the client asked for.
+  std::optional<Usage> usage;
 };
 
 // Turns one provider's streamed answer into OpenAI's SSE, per request and stateful. The relay
@@ -57,6 +62,9 @@ class StreamTransformer {
   // The upstream ended. `complete` is false when the connection broke or timed out mid-stream:
   // then append an error event the client can see. Appends any trailing chunks and "[DONE]".
   virtual void finish(bool complete, std::string& out) = 0;
+  // The answer's token counts once the provider reported them (its final usage event), whether
+  // or not the client sees them; nullopt before or when it never does.
+  virtual std::optional<Usage> usage() const { return std::nullopt; }
 };
 
 // A credential the gateway must fetch over HTTP before buildRequest(), such as an OAuth access
@@ -73,7 +81,44 @@ struct FetchedToken {
   std::chrono::seconds expires_in{0};
 };
 
-// A stateless translator for one provider. Adapters never include Beast or Asio.
+// One client request on one target, opened by ProviderAdapter::open(): derives what the provider
+// needs (model, stream, region, ids, resolved versions, typed settings) once, then serves every
+// step of the attempt from it. It may keep references to the request and the target it was
+// opened with, which outlive it; transformers it makes own what they use.
+class ProviderCall {
+ public:
+  virtual ~ProviderCall() = default;
+
+  // The provider request, without authentication (authenticate() adds it).
+  virtual Expected<UpstreamRequest> request() = 0;
+
+  // Adds authentication to the finished request (every header set, the body final): an API key
+  // header, or a signature over the request (SigV4) computed with hostHeader(). The default adds
+  // nothing (the key went into request()).
+  virtual Expected<bool> authenticate(UpstreamRequest& /*request*/) { return true; }
+
+  // Maps a complete (non-streamed, or any non-2xx) upstream answer to the client's answer.
+  // Non-2xx answers keep the upstream status and become OpenAI-shaped errors.
+  virtual MappedResponse mapResponse(UpstreamReply reply) = 0;
+
+  // A transformer for a 2xx streamed answer, or nullptr to relay the upstream bytes unchanged.
+  virtual std::unique_ptr<StreamTransformer> streamTransformer() { return nullptr; }
+
+  // A request the provider only takes in parts (Bedrock's Titan embedding models take one input
+  // per call): the client bodies to send in its place, each opened as its own call, several at
+  // once. Empty (the default): send the request as it is.
+  virtual std::vector<nlohmann::json> splitRequest() { return {}; }
+
+  // Joins the 2xx answers to splitRequest()'s parts, in its order, into the client's answer.
+  virtual MappedResponse joinResponses(std::vector<MappedResponse> parts) {
+    return parts.empty() ? MappedResponse{} : std::move(parts.front());
+  }
+};
+
+using ProviderCallPtr = std::unique_ptr<ProviderCall>;
+
+// A stateless translator for one provider. Adapters never include Beast or Asio (the build
+// refuses it: see cmake/check_layers.cmake).
 class ProviderAdapter {
  public:
   virtual ~ProviderAdapter() = default;
@@ -85,46 +130,43 @@ class ProviderAdapter {
   // "<fn> is not supported by <provider>".
   virtual bool supports(Endpoint endpoint) const = 0;
 
-  // Builds the provider request, including auth, from the client request and the target.
-  virtual Expected<UpstreamRequest> buildRequest(const ClientRequest& request,
-                                                 const Target& target) const = 0;
+  // The provider's own settings (config fields, x-portkey-* headers, rules); the config and
+  // header parsers ask the registry for them.
+  virtual const ProviderSettings& settings() const;
 
-  // Maps a complete (non-streamed, or any non-2xx) upstream answer to the client's answer.
-  // Non-2xx answers keep the upstream status and become OpenAI-shaped errors.
-  virtual MappedResponse mapResponse(const ClientRequest& request,
-                                     const Target& target,
-                                     UpstreamReply reply) const = 0;
+  // Opens the call for one request on one target. Fails with the client's error when the
+  // request or the target's settings are unusable. May throw on a body of the wrong shape; the
+  // gateway turns that into a 400.
+  virtual Expected<ProviderCallPtr> open(const ClientRequest& request,
+                                         const Target& target) const = 0;
 
-  // A transformer for a 2xx streamed answer, or nullptr to relay the upstream bytes unchanged.
-  virtual std::unique_ptr<StreamTransformer> makeStreamTransformer(const ClientRequest& request,
-                                                                   const Target& target) const = 0;
+  // The cache key of the token the target's credentials need before a call (a hash, never the
+  // secret), or nullopt when they need none. Cheap: the gateway asks before tokenExchange(), so
+  // a cached token costs no signing.
+  virtual std::optional<std::string> tokenCacheKey(const Target& /*target*/) const {
+    return std::nullopt;
+  }
 
-  // The token to fetch before buildRequest(), if the target's credentials need one (nullopt:
-  // none). Most providers need none.
-  virtual Expected<std::optional<TokenExchange>> tokenExchange(
+  // The token request for tokenCacheKey()'s credential (signing a JWT, say), sent only on a
+  // cache miss.
+  virtual Expected<TokenExchange> tokenExchange(
       const Target& /*target*/, std::chrono::system_clock::time_point /*now*/) const {
-    return std::optional<TokenExchange>();
-  }
-
-  // A request the provider only takes in parts (Bedrock's Titan embedding models take one input
-  // per call): the client bodies to send in its place, each through buildRequest() and
-  // mapResponse(), several at once. Empty (the default): send the request as it is.
-  virtual std::vector<nlohmann::json> splitRequest(const ClientRequest& /*request*/,
-                                                   const Target& /*target*/) const {
-    return {};
-  }
-
-  // Joins the 2xx answers to splitRequest()'s parts, in its order, into the client's answer.
-  virtual MappedResponse joinResponses(const ClientRequest& /*request*/,
-                                       const Target& /*target*/,
-                                       std::vector<MappedResponse> parts) const {
-    return parts.empty() ? MappedResponse{} : std::move(parts.front());
+    return errors::failure(500, "this provider fetches no tokens");
   }
 
   // Reads the token endpoint's answer for a tokenExchange() request.
   virtual Expected<FetchedToken> parseTokenReply(const UpstreamReply& /*reply*/) const {
     return errors::failure(500, "this provider fetches no tokens");
   }
+
+  // One-shot forms of a call's steps, for tests and tools (the gateway opens one call per
+  // attempt instead). buildRequest() includes authenticate().
+  Expected<UpstreamRequest> buildRequest(const ClientRequest& request, const Target& target) const;
+  MappedResponse mapResponse(const ClientRequest& request,
+                             const Target& target,
+                             UpstreamReply reply) const;
+  std::unique_ptr<StreamTransformer> makeStreamTransformer(const ClientRequest& request,
+                                                           const Target& target) const;
 };
 
 using ProviderAdapterPtr = std::unique_ptr<const ProviderAdapter>;

@@ -1,7 +1,8 @@
 #include "anthropic/anthropic_adapter.hpp"
+#include "common/stateless_call.hpp"
 
 #include "common/request_helpers.hpp"
-#include "common/stream_helpers.hpp"
+#include "portico/openai_wire.hpp"
 #include "portico/json_parse.hpp"
 
 namespace portico::providers {
@@ -34,6 +35,11 @@ MappedResponse invalidResponse(std::string_view body) {
 }
 
 }  // namespace
+
+Expected<ProviderCallPtr> AnthropicAdapter::open(const ClientRequest& request,
+                                         const Target& target) const {
+  return openStateless(*this, request, target);
+}
 
 bool AnthropicAdapter::supports(Endpoint endpoint) const {
   switch (endpoint) {
@@ -88,7 +94,7 @@ Expected<UpstreamRequest> AnthropicAdapter::buildRequest(const ClientRequest& re
   }
   auto body = anthropicChatBody(*request.body, target);
   if (!body) {
-    return body.takeError();
+    return body.error();
   }
   out->body = body->dump(-1, ' ', false, json::error_handler_t::replace);
   return out;
@@ -191,7 +197,7 @@ MappedResponse AnthropicAdapter::mapResponse(const ClientRequest& request,
   }
   json out = {{"id", message.value("id", "")},
               {"object", "chat.completion"},
-              {"created", unixSeconds(request.now)},
+              {"created", openai::unixSeconds(request.now)},
               {"model", model},
               {"provider", kProvider},
               {"choices",

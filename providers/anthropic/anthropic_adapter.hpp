@@ -23,13 +23,17 @@ class AnthropicAdapter : public ProviderAdapter {
  public:
   std::string_view id() const override { return "anthropic"; }
   bool supports(Endpoint endpoint) const override;
+  // Declared in anthropic_settings.cpp.
+  const ProviderSettings& settings() const override;
+  Expected<ProviderCallPtr> open(const ClientRequest& request,
+                                 const Target& target) const override;
   Expected<UpstreamRequest> buildRequest(const ClientRequest& request,
-                                         const Target& target) const override;
+                                         const Target& target) const;
   MappedResponse mapResponse(const ClientRequest& request,
                              const Target& target,
-                             UpstreamReply reply) const override;
+                             UpstreamReply reply) const;
   std::unique_ptr<StreamTransformer> makeStreamTransformer(const ClientRequest& request,
-                                                           const Target& target) const override;
+                                                           const Target& target) const;
 };
 
 // OpenAI chat body -> Anthropic Messages body. Fails (400) on a body that is not an object or
@@ -42,8 +46,22 @@ nlohmann::json anthropicFinishReason(const nlohmann::json& stop_reason, bool str
 // Anthropic usage -> OpenAI usage (prompt_tokens include cache reads and writes).
 nlohmann::json anthropicUsage(const nlohmann::json& usage);
 
-// The per-request SSE translator for /v1/chat/completions streams.
+// Anthropic usage -> the gateway's counts: prompt = input + cache reads + cache writes,
+// completion = output, cached = cache reads.
+Usage anthropicUsageCounts(const nlohmann::json& usage);
+
+// A complete Messages answer (any status) for /v1/chat/completions -> OpenAI's chat.completion,
+// or an OpenAI-shaped error. `provider` is the id put on the answer and its errors (Claude on
+// Vertex passes "vertex-ai").
+MappedResponse anthropicChatResponse(const ClientRequest& request,
+                                     const Target& target,
+                                     UpstreamReply reply,
+                                     std::string_view provider = "anthropic");
+
+// The per-request SSE translator for /v1/chat/completions streams; `provider` is the id put on
+// every chunk and error event.
 std::unique_ptr<StreamTransformer> makeAnthropicChatStream(const ClientRequest& request,
-                                                           const Target& target);
+                                                           const Target& target,
+                                                           std::string_view provider = "anthropic");
 
 }  // namespace portico::providers

@@ -247,7 +247,7 @@ Expected<json> anthropicChatBody(const json& body, const Target& target) {
   } else {
     auto fallback = defaultMaxTokens(target);
     if (!fallback) {
-      return fallback.takeError();
+      return fallback.error();
     }
     out["max_tokens"] = fallback.value();
   }

@@ -17,6 +17,8 @@ inline constexpr std::string_view kDefaultAzureApiVersion = "2024-10-21";
 class AzureOpenAiAdapter : public OpenAiCompatibleAdapter {
  public:
   AzureOpenAiAdapter();
+  // Declared in azure_openai_settings.cpp.
+  const ProviderSettings& settings() const override;
 
   Expected<UpstreamRequest> buildRequest(const ClientRequest& request,
                                          const Target& target) const override;

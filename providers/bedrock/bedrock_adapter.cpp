@@ -1,4 +1,5 @@
 #include "bedrock/bedrock_adapter.hpp"
+#include "common/stateless_call.hpp"
 
 #include <cstdint>
 #include <cstring>
@@ -6,7 +7,7 @@
 
 #include "common/aws_sigv4.hpp"
 #include "common/request_helpers.hpp"
-#include "common/stream_helpers.hpp"
+#include "portico/openai_wire.hpp"
 #include "portico/json_parse.hpp"
 
 namespace portico::providers {
@@ -100,7 +101,7 @@ Expected<bool> appendContent(const json& content, bool allow_images, json& block
     } else if (type == "image_url" && allow_images) {
       auto image = imageBlock(part);
       if (!image) {
-        return image.takeError();
+        return image.error();
       }
       blocks.push_back(std::move(*image));
     } else {
@@ -144,7 +145,7 @@ Expected<json> toolResultBlock(const json& message) {
   } else if (it != message.end()) {
     auto ok = appendContent(*it, false, content);
     if (!ok) {
-      return ok.takeError();
+      return ok.error();
     }
   }
   if (content.empty()) {
@@ -364,13 +365,13 @@ Expected<json> toConverseBody(const json& body, std::string_view model, const Ta
     if (role == "system" || role == "developer") {
       auto ok = appendContent(content, false, system);
       if (!ok) {
-        return ok.takeError();
+        return ok.error();
       }
     } else if (role == "user") {
       json blocks = json::array();
       auto ok = appendContent(content, true, blocks);
       if (!ok) {
-        return ok.takeError();
+        return ok.error();
       }
       if (blocks.empty()) {
         blocks.push_back({{"text", ""}});  // let Bedrock say what it thinks of blank input
@@ -380,12 +381,12 @@ Expected<json> toConverseBody(const json& body, std::string_view model, const Ta
       json blocks = json::array();
       auto ok = appendContent(content, false, blocks);
       if (!ok) {
-        return ok.takeError();
+        return ok.error();
       }
       auto tool_uses =
           toolUseBlocks(message.contains("tool_calls") ? message["tool_calls"] : json(nullptr));
       if (!tool_uses) {
-        return tool_uses.takeError();
+        return tool_uses.error();
       }
       for (auto& block : *tool_uses) blocks.push_back(std::move(block));
       if (blocks.empty()) {
@@ -395,7 +396,7 @@ Expected<json> toConverseBody(const json& body, std::string_view model, const Ta
     } else if (role == "tool") {
       auto result = toolResultBlock(message);
       if (!result) {
-        return result.takeError();
+        return result.error();
       }
       appendMessage(messages, "user", json::array({std::move(*result)}));
     } else {
@@ -433,7 +434,7 @@ Expected<json> toConverseBody(const json& body, std::string_view model, const Ta
 
   auto tools = toolConfig(body, out["messages"]);
   if (!tools) {
-    return tools.takeError();
+    return tools.error();
   }
   if (!tools->is_null()) {
     out["toolConfig"] = std::move(*tools);
@@ -676,6 +677,11 @@ std::string newCompletionId() {
 
 // ---- adapter -----------------------------------------------------------------------------
 
+Expected<ProviderCallPtr> BedrockAdapter::open(const ClientRequest& request,
+                                         const Target& target) const {
+  return openStateless(*this, request, target);
+}
+
 bool BedrockAdapter::supports(Endpoint endpoint) const {
   switch (endpoint) {
     case Endpoint::kChatCompletions:
@@ -704,7 +710,7 @@ Expected<UpstreamRequest> BedrockAdapter::buildRequest(const ClientRequest& requ
     copyPassthroughHeaders(request, out->headers);
     out->body = bodyBytes(request);
     auto auth = authorize(target, region, request.now, *out);
-    if (!auth) return auth.takeError();
+    if (!auth) return auth.error();
     return out;
   }
 
@@ -733,7 +739,7 @@ Expected<UpstreamRequest> BedrockAdapter::buildRequest(const ClientRequest& requ
     return errors::unsupportedEndpoint(endpointName(request.endpoint), kProvider);
   }
   if (!upstream_body) {
-    return upstream_body.takeError();
+    return upstream_body.error();
   }
 
   auto out = requestTo(base, bedrock::modelPath(model, action), request, target, false);
@@ -744,7 +750,7 @@ Expected<UpstreamRequest> BedrockAdapter::buildRequest(const ClientRequest& requ
   // Forwarded headers are not signed: AWS checks only the headers the signature names.
   copyForwardedHeaders(request, target, out->headers);
   auto auth = authorize(target, region, request.now, *out);
-  if (!auth) return auth.takeError();
+  if (!auth) return auth.error();
   return out;
 }
 
@@ -774,7 +780,7 @@ MappedResponse BedrockAdapter::mapResponse(const ClientRequest& request,
   }
   auto mapped =
       bedrock::fromConverseResponse(parsed, bedrock::newCompletionId(), model,
-                                    unixSeconds(request.now), target.strict_open_ai_compliance);
+                                    openai::unixSeconds(request.now), target.strict_open_ai_compliance);
   if (!mapped) return fromError(mapped.error());
   return MappedResponse{200, "application/json",
                         mapped->dump(-1, ' ', false, json::error_handler_t::replace)};
@@ -846,7 +852,7 @@ std::unique_ptr<StreamTransformer> BedrockAdapter::makeStreamTransformer(
     }
   }
   return std::make_unique<BedrockStreamTransformer>(bedrock::newCompletionId(), std::move(model),
-                                                    unixSeconds(request.now), include_usage,
+                                                    openai::unixSeconds(request.now), include_usage,
                                                     target.strict_open_ai_compliance);
 }
 
@@ -860,7 +866,7 @@ BedrockStreamTransformer::BedrockStreamTransformer(
       include_usage_(include_usage),
       strict_(strict) {}
 
-json BedrockStreamTransformer::chunk() const { return chatChunk(id_, model_, created_, kProvider); }
+json BedrockStreamTransformer::chunk() const { return openai::chatChunk(id_, model_, created_, kProvider); }
 
 void BedrockStreamTransformer::emitDelta(json delta, std::string& out) {
   json c = chunk();
@@ -868,11 +874,11 @@ void BedrockStreamTransformer::emitDelta(json delta, std::string& out) {
                           {"delta", std::move(delta)},
                           {"logprobs", nullptr},
                           {"finish_reason", nullptr}});
-  out += sseData(c);
+  out += openai::sseData(c);
 }
 
 void BedrockStreamTransformer::fail(std::string_view message, json type, std::string& out) {
-  out += sseError(kProvider, message, std::move(type));
+  out += openai::sseError(kProvider, message, std::move(type));
   ended_ = true;
 }
 
@@ -979,16 +985,16 @@ void BedrockStreamTransformer::handleEvent(std::string_view type,
       if (has_usage && !include_usage_) {
         pending_finish_["usage"] = bedrock::usage(payload["usage"]);
       }
-      out += sseData(pending_finish_);
+      out += openai::sseData(pending_finish_);
       pending_finish_ = nullptr;
     }
     if (include_usage_ && has_usage) {
       json c = chunk();
       c["usage"] = bedrock::usage(payload["usage"]);
-      out += sseData(c);
+      out += openai::sseData(c);
     }
     if (finish_sent_) {
-      out += sseDone();
+      out += openai::sseDone();
       ended_ = true;
     }
   }
@@ -1011,10 +1017,10 @@ void BedrockStreamTransformer::finish(bool complete, std::string& out) {
   }
   // messageStop came but no metadata: the answer is whole, so end it normally.
   if (!pending_finish_.is_null()) {
-    out += sseData(pending_finish_);
+    out += openai::sseData(pending_finish_);
     pending_finish_ = nullptr;
   }
-  out += sseDone();
+  out += openai::sseDone();
   ended_ = true;
 }
 

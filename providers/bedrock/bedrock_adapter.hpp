@@ -8,7 +8,7 @@
 #include <string_view>
 
 #include "portico/provider_adapter.hpp"
-#include "stream/aws_eventstream_parser.hpp"
+#include "portico/aws_eventstream_parser.hpp"
 
 namespace portico::providers {
 
@@ -20,20 +20,24 @@ class BedrockAdapter : public ProviderAdapter {
  public:
   std::string_view id() const override { return "bedrock"; }
   bool supports(Endpoint endpoint) const override;
+  // Declared in bedrock_settings.cpp.
+  const ProviderSettings& settings() const override;
+  Expected<ProviderCallPtr> open(const ClientRequest& request,
+                                 const Target& target) const override;
   Expected<UpstreamRequest> buildRequest(const ClientRequest& request,
-                                         const Target& target) const override;
+                                         const Target& target) const;
   MappedResponse mapResponse(const ClientRequest& request,
                              const Target& target,
-                             UpstreamReply reply) const override;
+                             UpstreamReply reply) const;
   std::unique_ptr<StreamTransformer> makeStreamTransformer(const ClientRequest& request,
-                                                           const Target& target) const override;
+                                                           const Target& target) const;
   // Titan embedding models take one input per InvokeModel call: several inputs become one
   // part each, and the answers one OpenAI list in input order.
   std::vector<nlohmann::json> splitRequest(const ClientRequest& request,
-                                           const Target& target) const override;
+                                           const Target& target) const;
   MappedResponse joinResponses(const ClientRequest& request,
                                const Target& target,
-                               std::vector<MappedResponse> parts) const override;
+                               std::vector<MappedResponse> parts) const;
 };
 
 // The pieces of the adapter, exposed for unit tests.

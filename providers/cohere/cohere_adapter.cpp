@@ -1,11 +1,12 @@
 #include "cohere/cohere_adapter.hpp"
+#include "common/stateless_call.hpp"
 
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
 
 #include "common/request_helpers.hpp"
-#include "common/stream_helpers.hpp"
+#include "portico/openai_wire.hpp"
 #include "portico/json_parse.hpp"
 
 namespace portico::providers {
@@ -105,7 +106,7 @@ Expected<json> messagesOf(const json& messages) {
     } else if (role == "user") {
       auto mapped = userContent(content);
       if (!mapped) {
-        return mapped.takeError();
+        return mapped.error();
       }
       out.push_back({{"role", "user"}, {"content", std::move(mapped.value())}});
     } else if (role == "assistant") {
@@ -285,7 +286,7 @@ MappedResponse mapChat(const ClientRequest& request, const Target& target, const
   json out = {
       {"id", parsed.value("id", json(""))},
       {"object", "chat.completion"},
-      {"created", unixSeconds(request.now)},
+      {"created", openai::unixSeconds(request.now)},
       {"model", requestModel(request)},
       {"provider", kId},
       {"choices", json::array({{{"index", 0},
@@ -375,7 +376,7 @@ Expected<json> toCohereChatBody(const json& body) {
   }
   auto messages = messagesOf(body.value("messages", json()));
   if (!messages) {
-    return messages.takeError();
+    return messages.error();
   }
   out["messages"] = std::move(messages.value());
 
@@ -442,6 +443,11 @@ Expected<json> toCohereChatBody(const json& body) {
   return out;
 }
 
+Expected<ProviderCallPtr> CohereAdapter::open(const ClientRequest& request,
+                                         const Target& target) const {
+  return openStateless(*this, request, target);
+}
+
 bool CohereAdapter::supports(Endpoint endpoint) const {
   return endpoint == Endpoint::kChatCompletions || endpoint == Endpoint::kEmbeddings ||
          endpoint == Endpoint::kPassthrough;
@@ -479,7 +485,7 @@ Expected<UpstreamRequest> CohereAdapter::buildRequest(const ClientRequest& reque
       return badRequest("the request body has a field of an unexpected type");
     }
     if (!body) {
-      return body.takeError();
+      return body.error();
     }
     out->body = body->dump(-1, ' ', false, json::error_handler_t::replace);
     setHeader(out->headers, "content-type", "application/json");
@@ -529,7 +535,7 @@ std::unique_ptr<StreamTransformer> CohereAdapter::makeStreamTransformer(
   }
   auto now_ms =
       std::chrono::duration_cast<std::chrono::milliseconds>(request.now.time_since_epoch()).count();
-  return std::make_unique<CohereStreamTransformer>(requestModel(request), unixSeconds(request.now),
+  return std::make_unique<CohereStreamTransformer>(requestModel(request), openai::unixSeconds(request.now),
                                                    now_ms, target.strict_open_ai_compliance,
                                                    include_usage);
 }

@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "portico/provider_adapter.hpp"
-#include "stream/sse_parser.hpp"
+#include "portico/sse_parser.hpp"
 
 namespace portico::providers {
 
@@ -19,13 +19,17 @@ class CohereAdapter : public ProviderAdapter {
 
   std::string_view id() const override { return "cohere"; }
   bool supports(Endpoint endpoint) const override;
+  // Declared in cohere_settings.cpp.
+  const ProviderSettings& settings() const override;
+  Expected<ProviderCallPtr> open(const ClientRequest& request,
+                                 const Target& target) const override;
   Expected<UpstreamRequest> buildRequest(const ClientRequest& request,
-                                         const Target& target) const override;
+                                         const Target& target) const;
   MappedResponse mapResponse(const ClientRequest& request,
                              const Target& target,
-                             UpstreamReply reply) const override;
+                             UpstreamReply reply) const;
   std::unique_ptr<StreamTransformer> makeStreamTransformer(const ClientRequest& request,
-                                                           const Target& target) const override;
+                                                           const Target& target) const;
 };
 
 // OpenAI chat body -> Cohere v2 chat body. Fails (400) on input Cohere cannot take.

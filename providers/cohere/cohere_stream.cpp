@@ -1,7 +1,7 @@
 #include <utility>
 
 #include "cohere/cohere_adapter.hpp"
-#include "common/stream_helpers.hpp"
+#include "portico/openai_wire.hpp"
 #include "portico/json_parse.hpp"
 
 namespace portico::providers {
@@ -53,7 +53,7 @@ CohereStreamTransformer::CohereStreamTransformer(
       include_usage_(include_usage) {}
 
 json CohereStreamTransformer::chunkWith(json delta, json finish_reason) const {
-  json chunk = chatChunk(id_, model_, created_, kId);
+  json chunk = openai::chatChunk(id_, model_, created_, kId);
   chunk["choices"].push_back({{"index", 0},
                               {"delta", std::move(delta)},
                               {"logprobs", nullptr},
@@ -62,7 +62,7 @@ json CohereStreamTransformer::chunkWith(json delta, json finish_reason) const {
 }
 
 void CohereStreamTransformer::fail(std::string_view message, std::string& out) {
-  out += sseError(kId, message);
+  out += openai::sseError(kId, message);
   ended_ = true;
 }
 
@@ -119,17 +119,17 @@ void CohereStreamTransformer::handle(const stream::SseParser::Event& event, std:
       if (std::string id = stringAt(data, "id"); !id.empty()) {
         id_ = std::move(id);
       }
-      out += sseData(chunkWith({{"role", "assistant"}, {"content", ""}}));
+      out += openai::sseData(chunkWith({{"role", "assistant"}, {"content", ""}}));
     } else if (type == "content-delta") {
       const json content = messageDelta(data, "content");
       std::string text = stringAt(content, "text");
       if (!text.empty()) {
-        out += sseData(chunkWith({{"content", std::move(text)}}));
+        out += openai::sseData(chunkWith({{"content", std::move(text)}}));
       }
     } else if (type == "tool-plan-delta") {
       const json plan = messageDelta(data, "tool_plan");
       if (!strict_ && plan.is_string() && !plan.empty()) {
-        out += sseData(chunkWith({{"tool_plan", plan}}));
+        out += openai::sseData(chunkWith({{"tool_plan", plan}}));
       }
     } else if (type == "tool-call-start") {
       const json call = singleToolCall(messageDelta(data, "tool_calls"));
@@ -141,7 +141,7 @@ void CohereStreamTransformer::handle(const stream::SseParser::Event& event, std:
           {"type", "function"},
           {"function",
            {{"name", stringAt(function, "name")}, {"arguments", stringAt(function, "arguments")}}}};
-      out += sseData(chunkWith({{"tool_calls", json::array({std::move(tool_call)})}}));
+      out += openai::sseData(chunkWith({{"tool_calls", json::array({std::move(tool_call)})}}));
     } else if (type == "tool-call-delta") {
       const json call = singleToolCall(messageDelta(data, "tool_calls"));
       std::string arguments =
@@ -149,7 +149,7 @@ void CohereStreamTransformer::handle(const stream::SseParser::Event& event, std:
       if (!arguments.empty()) {
         json tool_call = {{"index", tool_index_ < 0 ? 0 : tool_index_},
                           {"function", {{"arguments", std::move(arguments)}}}};
-        out += sseData(chunkWith({{"tool_calls", json::array({std::move(tool_call)})}}));
+        out += openai::sseData(chunkWith({{"tool_calls", json::array({std::move(tool_call)})}}));
       }
     } else if (type == "message-end") {
       const json delta = data.value("delta", json::object());
@@ -164,19 +164,19 @@ void CohereStreamTransformer::handle(const stream::SseParser::Event& event, std:
       json finish = chunkWith(json::object(), mapCohereFinishReason(reason, strict_));
       if (include_usage_) {
         // OpenAI's shape: usage on its own chunk with no choices, after the finish chunk.
-        out += sseData(finish);
+        out += openai::sseData(finish);
         if (!usage.is_null()) {
-          json usage_chunk = chatChunk(id_, model_, created_, kId);
+          json usage_chunk = openai::chatChunk(id_, model_, created_, kId);
           usage_chunk["usage"] = std::move(usage);
-          out += sseData(usage_chunk);
+          out += openai::sseData(usage_chunk);
         }
       } else {
         if (!usage.is_null()) {
           finish["usage"] = std::move(usage);
         }
-        out += sseData(finish);
+        out += openai::sseData(finish);
       }
-      out += sseDone();
+      out += openai::sseDone();
       ended_ = true;
     } else if (type == "error") {
       std::string message = stringAt(data, "message");

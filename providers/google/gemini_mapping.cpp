@@ -11,9 +11,9 @@
 #include <vector>
 
 #include "common/request_helpers.hpp"
-#include "common/stream_helpers.hpp"
+#include "portico/openai_wire.hpp"
 #include "portico/json_parse.hpp"
-#include "stream/sse_parser.hpp"
+#include "portico/sse_parser.hpp"
 
 namespace portico::providers::gemini {
 
@@ -134,7 +134,7 @@ std::optional<GatewayError> contentParts(const json& content, json& parts) {
       std::string mime = image != nullptr ? stringMember(*image, "mime_type") : std::string();
       auto media = mediaPart(url, mime);
       if (!media) {
-        return media.takeError();
+        return media.error();
       }
       parts.push_back(std::move(*media));
     } else if (type == "input_audio") {
@@ -153,7 +153,7 @@ std::optional<GatewayError> contentParts(const json& content, json& parts) {
       std::string mime = file != nullptr ? stringMember(*file, "mime_type") : std::string();
       auto media = mediaPart(!data.empty() ? data : id, mime);
       if (!media) {
-        return media.takeError();
+        return media.error();
       }
       parts.push_back(std::move(*media));
     }
@@ -495,7 +495,7 @@ std::string finishReason(std::string_view reason, bool has_tool_calls) {
   return has_tool_calls ? "tool_calls" : "stop";
 }
 
-json usage(const json& metadata) {
+json openAiUsage(const json& metadata) {
   auto count = [&](const char* key) -> long long {
     const json* value = member(metadata, key);
     return value != nullptr && value->is_number_integer() ? value->get<long long>() : 0;
@@ -610,9 +610,9 @@ MappedResponse chatResponse(const ResponseContext& ctx, std::string_view body) {
                 {"provider", ctx.provider},
                 {"choices", std::move(choices)}};
     if (const json* metadata = member(response, "usageMetadata")) {
-      out["usage"] = usage(*metadata);
+      out["usage"] = openAiUsage(*metadata);
     } else {
-      out["usage"] = usage(json::object());
+      out["usage"] = openAiUsage(json::object());
     }
     return MappedResponse{200, "application/json",
                           out.dump(-1, ' ', false, json::error_handler_t::replace)};
@@ -703,10 +703,10 @@ class GeminiStreamTransformer : public StreamTransformer {
     }
     if (include_usage_) {
       json chunk = chunkSkeleton();
-      chunk["usage"] = usage(last_usage_.is_object() ? last_usage_ : json::object());
-      out += sseData(chunk);
+      chunk["usage"] = openAiUsage(last_usage_.is_object() ? last_usage_ : json::object());
+      out += openai::sseData(chunk);
     }
-    out += sseDone();
+    out += openai::sseDone();
     stopped_ = true;
   }
 
@@ -717,7 +717,7 @@ class GeminiStreamTransformer : public StreamTransformer {
     int tool_calls = 0;
   };
 
-  json chunkSkeleton() const { return chatChunk(id_, model_, created_, provider_); }
+  json chunkSkeleton() const { return openai::chatChunk(id_, model_, created_, provider_); }
 
   void emit(int index, json delta, json finish_reason, const json* usage_json, std::string& out) {
     json chunk = chunkSkeleton();
@@ -728,7 +728,7 @@ class GeminiStreamTransformer : public StreamTransformer {
     if (usage_json != nullptr) {
       chunk["usage"] = *usage_json;
     }
-    out += sseData(chunk);
+    out += openai::sseData(chunk);
   }
 
   void ensureRole(int index, CandidateState& state, std::string& out) {
@@ -747,7 +747,7 @@ class GeminiStreamTransformer : public StreamTransformer {
     state.finished = true;
     json mapped;
     if (usage_metadata != nullptr && !include_usage_) {
-      mapped = usage(*usage_metadata);
+      mapped = openAiUsage(*usage_metadata);
     }
     emit(index, json::object(), reason, mapped.is_null() ? nullptr : &mapped, out);
   }
@@ -756,7 +756,7 @@ class GeminiStreamTransformer : public StreamTransformer {
             std::string_view message,
             json type = "upstream_stream_error",
             json code = nullptr) {
-    out += sseError(provider_, message, std::move(type), std::move(code));
+    out += openai::sseError(provider_, message, std::move(type), std::move(code));
     stopped_ = true;
   }
 

@@ -1,13 +1,19 @@
 #include "google/google_adapter.hpp"
+#include "common/stateless_call.hpp"
 
 #include "common/request_helpers.hpp"
-#include "common/stream_helpers.hpp"
+#include "portico/openai_wire.hpp"
 #include "google/gemini_mapping.hpp"
 #include "portico/json_parse.hpp"
 
 namespace portico::providers {
 
 using nlohmann::json;
+
+Expected<ProviderCallPtr> GoogleAdapter::open(const ClientRequest& request,
+                                         const Target& target) const {
+  return openStateless(*this, request, target);
+}
 
 bool GoogleAdapter::supports(Endpoint endpoint) const {
   return endpoint == Endpoint::kChatCompletions || endpoint == Endpoint::kEmbeddings ||
@@ -42,14 +48,14 @@ Expected<UpstreamRequest> GoogleAdapter::buildRequest(const ClientRequest& reque
   if (request.endpoint == Endpoint::kChatCompletions) {
     auto mapped = gemini::chatRequestBody(*request.body);
     if (!mapped) {
-      return mapped.takeError();
+      return mapped.error();
     }
     body = std::move(*mapped);
     path += request.stream ? ":streamGenerateContent?alt=sse" : ":generateContent";
   } else if (request.endpoint == Endpoint::kEmbeddings) {
     auto mapped = gemini::embedRequestBody(*request.body, gemini::modelPathSegment(model));
     if (!mapped) {
-      return mapped.takeError();
+      return mapped.error();
     }
     body = std::move(mapped->body);
     path += mapped->batch ? ":batchEmbedContents" : ":embedContent";
@@ -78,7 +84,7 @@ MappedResponse GoogleAdapter::mapResponse(const ClientRequest& request,
     case Endpoint::kChatCompletions:
       return gemini::chatResponse({.provider = id(),
                                    .request_model = gemini::requestModel(request),
-                                   .created = unixSeconds(request.now)},
+                                   .created = openai::unixSeconds(request.now)},
                                   reply.body);
     case Endpoint::kEmbeddings: {
       json parsed = parseJson(reply.body);
@@ -102,7 +108,7 @@ std::unique_ptr<StreamTransformer> GoogleAdapter::makeStreamTransformer(
     return nullptr;
   }
   return gemini::makeStreamTransformer(std::string(id()), gemini::requestModel(request),
-                                       unixSeconds(request.now),
+                                       openai::unixSeconds(request.now),
                                        gemini::wantsStreamUsage(request.body));
 }
 

@@ -16,13 +16,17 @@ class GoogleAdapter : public ProviderAdapter {
  public:
   std::string_view id() const override { return "google"; }
   bool supports(Endpoint endpoint) const override;
+  // Declared in google_settings.cpp.
+  const ProviderSettings& settings() const override;
+  Expected<ProviderCallPtr> open(const ClientRequest& request,
+                                 const Target& target) const override;
   Expected<UpstreamRequest> buildRequest(const ClientRequest& request,
-                                         const Target& target) const override;
+                                         const Target& target) const;
   MappedResponse mapResponse(const ClientRequest& request,
                              const Target& target,
-                             UpstreamReply reply) const override;
+                             UpstreamReply reply) const;
   std::unique_ptr<StreamTransformer> makeStreamTransformer(const ClientRequest& request,
-                                                           const Target& target) const override;
+                                                           const Target& target) const;
 };
 
 }  // namespace portico::providers

@@ -1,10 +1,16 @@
 #include "openai_compatible/openai_compatible_adapter.hpp"
+#include "common/stateless_call.hpp"
 
 #include "common/request_helpers.hpp"
-#include "common/stream_helpers.hpp"
+#include "portico/openai_wire.hpp"
 #include "openai_compatible/x_groq_usage_stream.hpp"
 
 namespace portico::providers {
+
+Expected<ProviderCallPtr> OpenAiCompatibleAdapter::open(const ClientRequest& request,
+                                         const Target& target) const {
+  return openStateless(*this, request, target);
+}
 
 bool OpenAiCompatibleAdapter::supports(Endpoint endpoint) const {
   switch (endpoint) {
@@ -79,7 +85,7 @@ Expected<UpstreamRequest> OpenAiCompatibleAdapter::buildRequest(const ClientRequ
     out->headers.emplace_back("content-type", "application/json");
   }
   if (auto auth = applyAuth(request, target, *out); !auth) {
-    return auth.takeError();
+    return auth.error();
   }
   if (!spec_.extra_header_name.empty()) {
     setHeader(out->headers, spec_.extra_header_name, std::string(spec_.extra_header_value));
@@ -122,7 +128,7 @@ MappedResponse OpenAiCompatibleAdapter::mapResponse(const ClientRequest& /*reque
 std::unique_ptr<StreamTransformer> OpenAiCompatibleAdapter::makeStreamTransformer(
     const ClientRequest& request, const Target& /*target*/) const {
   if (spec_.usage_in_x_groq && request.endpoint == Endpoint::kChatCompletions) {
-    return makeXGroqUsageTransformer(std::string(spec_.id), wantsIncludeUsage(request.body));
+    return makeXGroqUsageTransformer(std::string(spec_.id), openai::wantsIncludeUsage(request.body));
   }
   return nullptr;  // OpenAI-format SSE is relayed byte for byte, [DONE] included.
 }

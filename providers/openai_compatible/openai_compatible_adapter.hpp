@@ -60,13 +60,17 @@ class OpenAiCompatibleAdapter : public ProviderAdapter {
 
   std::string_view id() const override { return spec_.id; }
   bool supports(Endpoint endpoint) const override;
-  Expected<UpstreamRequest> buildRequest(const ClientRequest& request,
-                                         const Target& target) const override;
+  // Declared in openai_compatible_settings.cpp.
+  const ProviderSettings& settings() const override;
+  Expected<ProviderCallPtr> open(const ClientRequest& request,
+                                 const Target& target) const override;
+  virtual Expected<UpstreamRequest> buildRequest(const ClientRequest& request,
+                                         const Target& target) const;
   MappedResponse mapResponse(const ClientRequest& request,
                              const Target& target,
-                             UpstreamReply reply) const override;
+                             UpstreamReply reply) const;
   std::unique_ptr<StreamTransformer> makeStreamTransformer(const ClientRequest& request,
-                                                           const Target& target) const override;
+                                                           const Target& target) const;
 
   const OpenAiCompatibleSpec& spec() const { return spec_; }
 

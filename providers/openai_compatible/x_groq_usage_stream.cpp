@@ -2,9 +2,9 @@
 
 #include <vector>
 
-#include "common/stream_helpers.hpp"
+#include "portico/openai_wire.hpp"
 #include "portico/json_parse.hpp"
-#include "stream/sse_parser.hpp"
+#include "portico/sse_parser.hpp"
 
 namespace portico::providers {
 namespace {
@@ -44,9 +44,9 @@ class XGroqUsageTransformer : public StreamTransformer {
       chunk.erase("x_groq");
       chunk["choices"] = json::array();
       chunk["usage"] = std::move(stashed_usage_);
-      out += sseData(chunk);
+      out += openai::sseData(chunk);
     }
-    out += sseDone();
+    out += openai::sseDone();
     ended_ = true;
   }
 
@@ -80,7 +80,7 @@ class XGroqUsageTransformer : public StreamTransformer {
           native_usage_ = true;
         }
       }
-      out += sseData(chunk);
+      out += openai::sseData(chunk);
       last_chunk_ = {{"id", chunk.value("id", "")},
                      {"object", chunk.value("object", "chat.completion.chunk")},
                      {"created", chunk.value("created", 0)},
@@ -89,7 +89,7 @@ class XGroqUsageTransformer : public StreamTransformer {
   }
 
   void fail(std::string_view message, std::string& out) {
-    out += sseError(provider_, message);
+    out += openai::sseError(provider_, message);
     ended_ = true;
   }
 

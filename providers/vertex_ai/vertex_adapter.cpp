@@ -1,9 +1,11 @@
 #include "vertex_ai/vertex_adapter.hpp"
+#include "common/stateless_call.hpp"
+#include "portico/encoding.hpp"
 
 #include "anthropic/anthropic_adapter.hpp"
 #include "common/aws_sigv4.hpp"
 #include "common/request_helpers.hpp"
-#include "common/stream_helpers.hpp"
+#include "portico/openai_wire.hpp"
 #include "google/gemini_mapping.hpp"
 #include "portico/json_parse.hpp"
 #include "vertex_ai/service_account_jwt.hpp"
@@ -86,7 +88,7 @@ class RenamingStream : public StreamTransformer {
           frame.starts_with(kData) ? parseJson(frame.substr(kData.size())) : json(nullptr);
       if (payload.is_object()) {
         renameProvider(payload);
-        out += sseData(payload);
+        out += openai::sseData(payload);
       } else {
         out.append(frame);
         out += "\n\n";
@@ -113,6 +115,11 @@ std::string vertexBaseUrl(std::string_view region) {
     return "https://aiplatform.googleapis.com";
   }
   return "https://" + std::string(region) + "-aiplatform.googleapis.com";
+}
+
+Expected<ProviderCallPtr> VertexAdapter::open(const ClientRequest& request,
+                                         const Target& target) const {
+  return openStateless(*this, request, target);
 }
 
 bool VertexAdapter::supports(Endpoint endpoint) const {
@@ -172,7 +179,7 @@ Expected<UpstreamRequest> VertexAdapter::buildRequest(const ClientRequest& reque
   if (request.endpoint == Endpoint::kChatCompletions && model.anthropic) {
     auto mapped = anthropicChatBody(*request.body, target);
     if (!mapped) {
-      return mapped.takeError();
+      return mapped.error();
     }
     body = std::move(*mapped);
     body.erase("model");  // Vertex takes the model from the URL only
@@ -185,7 +192,7 @@ Expected<UpstreamRequest> VertexAdapter::buildRequest(const ClientRequest& reque
   } else if (request.endpoint == Endpoint::kChatCompletions) {
     auto mapped = gemini::chatRequestBody(*request.body);
     if (!mapped) {
-      return mapped.takeError();
+      return mapped.error();
     }
     body = std::move(*mapped);
     path += request.stream ? ":streamGenerateContent?alt=sse" : ":generateContent";
@@ -196,7 +203,7 @@ Expected<UpstreamRequest> VertexAdapter::buildRequest(const ClientRequest& reque
     // Vertex text-embedding models take the same inputs; reuse the Gemini validation.
     auto mapped = gemini::embedRequestBody(*request.body, model.name);
     if (!mapped) {
-      return mapped.takeError();
+      return mapped.error();
     }
     json instances = json::array();
     const json& input = (*request.body)["input"];
@@ -254,7 +261,7 @@ MappedResponse VertexAdapter::mapResponse(const ClientRequest& request,
   if (request.endpoint == Endpoint::kChatCompletions) {
     return gemini::chatResponse({.provider = kProvider,
                                  .request_model = gemini::requestModel(request),
-                                 .created = unixSeconds(request.now)},
+                                 .created = openai::unixSeconds(request.now)},
                                 reply.body);
   }
   // Embeddings: {predictions:[{embeddings:{values:[...], statistics:{token_count}}}]}.
@@ -301,7 +308,7 @@ std::unique_ptr<StreamTransformer> VertexAdapter::makeStreamTransformer(
     return std::make_unique<RenamingStream>(makeAnthropicChatStream(request, target));
   }
   return gemini::makeStreamTransformer(std::string(kProvider), gemini::requestModel(request),
-                                       unixSeconds(request.now),
+                                       openai::unixSeconds(request.now),
                                        gemini::wantsStreamUsage(request.body));
 }
 
@@ -309,11 +316,22 @@ std::unique_ptr<StreamTransformer> VertexAdapter::makeStreamTransformer(
 
 namespace portico::providers {
 
-Expected<std::optional<TokenExchange>> VertexAdapter::tokenExchange(
-    const Target& target, std::chrono::system_clock::time_point now) const {
+std::optional<std::string> VertexAdapter::tokenCacheKey(const Target& target) const {
   if (!hasServiceAccount(target)) {
-    return std::optional<TokenExchange>();
+    return std::nullopt;
   }
+  std::string error;
+  auto key = vertex::parseServiceAccount(target.options["vertex_service_account_json"], &error);
+  if (!key) {
+    return std::string("vertex-ai|unusable");  // tokenExchange() reports why
+  }
+  // The account and key id name the credential without exposing the private key.
+  return "vertex-ai|" + key->client_email + "|" + key->private_key_id + "|" +
+         sha256Hex(key->private_key);
+}
+
+Expected<TokenExchange> VertexAdapter::tokenExchange(const Target& target,
+                                                     std::chrono::system_clock::time_point now) const {
   std::string error;
   auto key = vertex::parseServiceAccount(target.options["vertex_service_account_json"], &error);
   if (!key) {
@@ -332,9 +350,7 @@ Expected<std::optional<TokenExchange>> VertexAdapter::tokenExchange(
     return errors::failure(400, "vertex-ai: invalid token_uri in the service account");
   }
   TokenExchange exchange;
-  // The account and key id name the credential without exposing the private key.
-  exchange.cache_key = "vertex-ai|" + key->client_email + "|" + key->private_key_id + "|" +
-                       aws::sha256Hex(key->private_key);
+  exchange.cache_key = tokenCacheKey(target).value_or("");
   exchange.request.method = "POST";
   exchange.request.scheme = url->scheme;
   exchange.request.host = url->host;
@@ -343,7 +359,7 @@ Expected<std::optional<TokenExchange>> VertexAdapter::tokenExchange(
   exchange.request.headers = {{"content-type", "application/x-www-form-urlencoded"},
                               {"accept", "application/json"}};
   exchange.request.body = vertex::tokenRequestBody(*assertion);
-  return std::optional<TokenExchange>(std::move(exchange));
+  return exchange;
 }
 
 Expected<FetchedToken> VertexAdapter::parseTokenReply(const UpstreamReply& reply) const {

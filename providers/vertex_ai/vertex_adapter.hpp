@@ -18,17 +18,22 @@ class VertexAdapter : public ProviderAdapter {
  public:
   std::string_view id() const override { return "vertex-ai"; }
   bool supports(Endpoint endpoint) const override;
+  // Declared in vertex_settings.cpp.
+  const ProviderSettings& settings() const override;
+  Expected<ProviderCallPtr> open(const ClientRequest& request,
+                                 const Target& target) const override;
   Expected<UpstreamRequest> buildRequest(const ClientRequest& request,
-                                         const Target& target) const override;
+                                         const Target& target) const;
   MappedResponse mapResponse(const ClientRequest& request,
                              const Target& target,
-                             UpstreamReply reply) const override;
+                             UpstreamReply reply) const;
   std::unique_ptr<StreamTransformer> makeStreamTransformer(const ClientRequest& request,
-                                                           const Target& target) const override;
-  // With vertex_service_account_json and no access token: the signed JWT exchanged at the key's
-  // token_uri (Google's by default) for an access token.
-  Expected<std::optional<TokenExchange>> tokenExchange(
-      const Target& target, std::chrono::system_clock::time_point now) const override;
+                                                           const Target& target) const;
+  // With vertex_service_account_json: the account and key id, and a hash of the key.
+  std::optional<std::string> tokenCacheKey(const Target& target) const override;
+  // The signed JWT exchanged at the key's token_uri (Google's by default) for an access token.
+  Expected<TokenExchange> tokenExchange(const Target& target,
+                                        std::chrono::system_clock::time_point now) const override;
   Expected<FetchedToken> parseTokenReply(const UpstreamReply& reply) const override;
 };
 

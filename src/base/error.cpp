@@ -1,6 +1,21 @@
 #include "portico/error.hpp"
 
+#include <stdexcept>
 #include <string>
+
+namespace portico {
+
+void throw_exception_from_error(const GatewayError& error, const boost::source_location&) {
+  std::string message = "gateway error " + std::to_string(error.status);
+  if (error.body.is_object()) {
+    if (auto it = error.body.find("message"); it != error.body.end() && it->is_string()) {
+      message = it->get<std::string>();
+    }
+  }
+  throw std::runtime_error(message);
+}
+
+}  // namespace portico
 
 namespace portico::errors {
 

@@ -97,4 +97,12 @@ std::optional<BaseUrl> parseBaseUrl(std::string_view url) {
   return result;
 }
 
+std::string hostHeader(const UpstreamRequest& request) {
+  std::string host =
+      request.host.find(':') != std::string::npos ? "[" + request.host + "]" : request.host;
+  bool default_port = (request.scheme == "https" && request.port == "443") ||
+                      (request.scheme == "http" && request.port == "80");
+  return default_port ? host : host + ":" + request.port;
+}
+
 }  // namespace portico

@@ -178,7 +178,7 @@ Expected<RouteContext> parseRouteContext(const HeaderList& headers,
   if (auto config_text = findHeader(headers, "x-portkey-config")) {
     auto config = parseConfig(*config_text, options.config);
     if (!config) {
-      return config.takeError();
+      return config.error();
     }
     ctx.config = std::move(config.value());
     if (!ctx.config.provider.empty() || !ctx.config.targets.empty()) {

@@ -128,14 +128,21 @@ struct RequestState {
 // The token an adapter asked for: from this worker's cache, or fetched from its endpoint.
 Awaitable<Expected<std::string>> fetchToken(RequestState& state,
                                             const ProviderAdapter& adapter,
-                                            TokenExchange exchange) {
+                                            const Target& target,
+                                            const std::string& cache_key) {
   constexpr auto kRefreshMargin = std::chrono::seconds(60);
   constexpr std::size_t kMaxCachedTokens = 1024;
   auto& cache = state.worker.token_cache;
   const auto now = Clock::now();
-  if (auto it = cache.find(exchange.cache_key); it != cache.end() && it->second.valid_until > now) {
+  if (auto it = cache.find(cache_key); it != cache.end() && it->second.valid_until > now) {
     co_return it->second.token;
   }
+  auto made = adapter.tokenExchange(target, std::chrono::system_clock::now());
+  if (!made) {
+    co_return made.error();
+  }
+  TokenExchange exchange = std::move(*made);
+  exchange.cache_key = cache_key;
   const std::string provider(adapter.id());
   const auto& request = exchange.request;
   // The token URL can come from client-supplied credentials: same SSRF guard as custom hosts.
@@ -188,12 +195,8 @@ Awaitable<Attempt> callTarget(RequestState& state, Target target, std::string op
         option_index);
   }
   if (target.api_key.empty()) {
-    auto exchange = adapter->tokenExchange(target, std::chrono::system_clock::now());
-    if (!exchange) {
-      co_return fromError(exchange.error(), option_index);
-    }
-    if (exchange.value()) {
-      auto token = co_await fetchToken(state, *adapter, std::move(*exchange.value()));
+    if (auto key = adapter->tokenCacheKey(target)) {
+      auto token = co_await fetchToken(state, *adapter, target, *key);
       if (!token) {
         co_return fromError(token.error(), option_index);
       }
@@ -236,7 +239,9 @@ Awaitable<Attempt> callTarget(RequestState& state, Target target, std::string op
   }
   std::vector<json> parts;
   try {
-    parts = adapter->splitRequest(client_request, target);
+    if (auto call = adapter->open(client_request, target)) {
+      parts = (*call)->splitRequest();
+    }
   } catch (const std::exception&) {
     // A body of the wrong shape: buildRequest() below reports it.
   }

@@ -148,7 +148,9 @@ Awaitable<PartsOutcome> callParts(WorkerContext& worker,
     answers.push_back(std::move(*result.response));
   }
   try {
-    outcome.response = adapter.joinResponses(request, target, std::move(answers));
+    auto call = adapter.open(request, target);
+    outcome.response = call ? (*call)->joinResponses(std::move(answers))
+                            : MappedResponse{500, "application/json", call.error().body.dump()};
   } catch (const std::exception& e) {
     outcome.response = errorResponse(errors::providerError(
         502, target.provider, std::string("unexpected response: ") + e.what()));

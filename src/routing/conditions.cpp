@@ -201,7 +201,7 @@ Expected<std::size_t> chooseConditionalTarget(const ConfigNode& node,
   for (const auto& condition : node.conditions) {
     auto matched = evaluate(condition.query, context, url, 0);
     if (!matched) {
-      return matched.takeError();
+      return matched.error();
     }
     if (*matched) {
       if (auto index = findTarget(node, condition.then)) {

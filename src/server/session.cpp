@@ -7,7 +7,7 @@
 #include <cerrno>
 
 #include "base/router.hpp"
-#include "common/stream_helpers.hpp"
+#include "portico/openai_wire.hpp"
 #include "portico/header_hygiene.hpp"
 #include "portico/request_framing.hpp"
 #include "stream/sse_framing.hpp"
@@ -212,17 +212,17 @@ Awaitable<bool> relayStream(Worker& worker,
         try {
           reply.transformer->finish(false, out);
         } catch (const std::exception&) {
-          out = providers::sseError(reply.provider, "the stream broke: " + failure->detail);
+          out = openai::sseError(reply.provider, "the stream broke: " + failure->detail);
         }
       } else {
-        out = providers::sseError(reply.provider, "the stream broke: " + failure->detail);
+        out = openai::sseError(reply.provider, "the stream broke: " + failure->detail);
       }
     } else if (reply.transformer) {
       if (!transformStream(*reply.transformer, upstream_bytes, reply.stream->done(), out)) {
         spdlog::warn("stream from {} could not be translated (trace {})", reply.provider,
                      reply.trace_id);
         upstream_ok = false;
-        out += providers::sseError(reply.provider, "the upstream sent an event of the wrong shape");
+        out += openai::sseError(reply.provider, "the upstream sent an event of the wrong shape");
       }
     } else if (hold_partial_events) {
       const bool done = reply.stream->done();
@@ -245,7 +245,7 @@ Awaitable<bool> relayStream(Worker& worker,
         if (stream::completeEventsLength(out) != out.size()) {
           out += "\n\n";
         }
-        out += providers::sseDone();
+        out += openai::sseDone();
       }
     } else {
       out.swap(upstream_bytes);

@@ -1,4 +1,4 @@
-#include "stream/sse_parser.hpp"
+#include "portico/sse_parser.hpp"
 
 namespace portico::stream {
 

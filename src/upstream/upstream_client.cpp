@@ -20,13 +20,6 @@ bool isIpLiteral(const std::string& host) {
   return !ec;
 }
 
-std::string hostHeader(const UpstreamRequest& request) {
-  std::string host =
-      request.host.find(':') != std::string::npos ? "[" + request.host + "]" : request.host;
-  bool default_port = (request.scheme == "https" && request.port == "443") ||
-                      (request.scheme == "http" && request.port == "80");
-  return default_port ? host : host + ":" + request.port;
-}
 
 // Errors after which a reused keep-alive connection was simply stale.
 bool isStaleConnectionError(const beast::error_code& ec) {

@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "fuzz_support.hpp"
-#include "stream/aws_eventstream_parser.hpp"
+#include "portico/aws_eventstream_parser.hpp"
 
 namespace {
 

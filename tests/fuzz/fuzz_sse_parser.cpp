@@ -5,7 +5,7 @@
 #include <vector>
 
 #include "fuzz_support.hpp"
-#include "stream/sse_parser.hpp"
+#include "portico/sse_parser.hpp"
 
 namespace {
 

@@ -13,7 +13,7 @@
 #include <string>
 #include <vector>
 
-#include "stream/aws_eventstream_parser.hpp"
+#include "portico/aws_eventstream_parser.hpp"
 #include "support/fake_upstream.hpp"
 #include "support/http_client.hpp"
 #include "support/test_data.hpp"

@@ -50,8 +50,8 @@ Target anthropicTarget() {
 
 json chatBody(const json& openai, const Target& target = anthropicTarget()) {
   auto out = anthropicChatBody(openai, target);
-  EXPECT_TRUE(out.ok());
-  return out.ok() ? out.value() : json();
+  EXPECT_TRUE(out.has_value());
+  return out.has_value() ? out.value() : json();
 }
 
 const json kWeatherTool = {
@@ -62,7 +62,7 @@ TEST(AnthropicRequest, FullFixtureMapsToMessagesBody) {
   Call call(readFixture("chat_request_full.json"));
   AnthropicAdapter adapter;
   auto built = adapter.buildRequest(call.request, anthropicTarget());
-  ASSERT_TRUE(built.ok());
+  ASSERT_TRUE(built.has_value());
   EXPECT_EQ(built->method, "POST");
   EXPECT_EQ(built->scheme, "https");
   EXPECT_EQ(built->host, "api.anthropic.com");
@@ -82,7 +82,7 @@ TEST(AnthropicRequest, CustomHostReplacesBase) {
   Target target = anthropicTarget();
   target.custom_host = "http://127.0.0.1:9999/v1";
   auto built = AnthropicAdapter().buildRequest(call.request, target);
-  ASSERT_TRUE(built.ok());
+  ASSERT_TRUE(built.has_value());
   EXPECT_EQ(built->scheme, "http");
   EXPECT_EQ(built->host, "127.0.0.1");
   EXPECT_EQ(built->port, "9999");
@@ -95,7 +95,7 @@ TEST(AnthropicRequest, VersionAndBetaFromOptionsThenClientHeaders) {
     Call call(body, Endpoint::kChatCompletions,
               {{"anthropic-version", "2024-01-01"}, {"anthropic-beta", "client-beta"}});
     auto built = AnthropicAdapter().buildRequest(call.request, anthropicTarget());
-    ASSERT_TRUE(built.ok());
+    ASSERT_TRUE(built.has_value());
     EXPECT_EQ(header(*built, "anthropic-version"), "2024-01-01");
     EXPECT_EQ(header(*built, "anthropic-beta"), "client-beta");
   }
@@ -105,7 +105,7 @@ TEST(AnthropicRequest, VersionAndBetaFromOptionsThenClientHeaders) {
     target.options = {{"anthropic_version", "2099-09-09"},
                       {"anthropic_beta", "prompt-caching-2024-07-31"}};
     auto built = AnthropicAdapter().buildRequest(call.request, target);
-    ASSERT_TRUE(built.ok());
+    ASSERT_TRUE(built.has_value());
     EXPECT_EQ(header(*built, "anthropic-version"), "2099-09-09");
     EXPECT_EQ(header(*built, "anthropic-beta"), "prompt-caching-2024-07-31");
   }
@@ -116,7 +116,7 @@ TEST(AnthropicRequest, MissingKeyIs401AndNeverBearerUndefined) {
   Target target = anthropicTarget();
   target.api_key.clear();
   auto built = AnthropicAdapter().buildRequest(call.request, target);
-  ASSERT_FALSE(built.ok());
+  ASSERT_FALSE(built.has_value());
   EXPECT_EQ(built.error().status, 401);
 }
 
@@ -141,7 +141,7 @@ TEST(AnthropicRequest, MaxTokensMappingAndDefault) {
     Target invalid = anthropicTarget();
     invalid.options = {{"default_max_tokens", bad}};
     auto out = anthropicChatBody({{"messages", messages}}, invalid);
-    ASSERT_FALSE(out.ok()) << bad;
+    ASSERT_FALSE(out.has_value()) << bad;
     EXPECT_EQ(out.error().status, 400);
   }
 }
@@ -262,9 +262,9 @@ TEST(AnthropicRequest, BadShapesDoNotThrow) {
                 {"stop", 3}};
   EXPECT_NO_THROW({
     auto out = anthropicChatBody(weird, anthropicTarget());
-    EXPECT_TRUE(out.ok());
+    EXPECT_TRUE(out.has_value());
   });
-  EXPECT_FALSE(anthropicChatBody(json::array(), anthropicTarget()).ok());
+  EXPECT_FALSE(anthropicChatBody(json::array(), anthropicTarget()).has_value());
 }
 
 TEST(AnthropicRequest, MessagesEndpointRelaysBodyBytes) {
@@ -274,7 +274,7 @@ TEST(AnthropicRequest, MessagesEndpointRelaysBodyBytes) {
   Call call(raw, Endpoint::kMessages, {{"anthropic-beta", "tools-2024-05-16"}});
   call.request.query = "beta=true";
   auto built = AnthropicAdapter().buildRequest(call.request, anthropicTarget());
-  ASSERT_TRUE(built.ok());
+  ASSERT_TRUE(built.has_value());
   EXPECT_EQ(built->target, "/v1/messages?beta=true");
   EXPECT_EQ(built->body, raw);
   EXPECT_EQ(header(*built, "x-api-key"), "sk-ant-test");
@@ -290,7 +290,7 @@ TEST(AnthropicRequest, PassthroughAppendsPath) {
   call.request.path = "/models";
   call.request.query = "limit=5";
   auto built = AnthropicAdapter().buildRequest(call.request, anthropicTarget());
-  ASSERT_TRUE(built.ok());
+  ASSERT_TRUE(built.has_value());
   EXPECT_EQ(built->method, "GET");
   EXPECT_EQ(built->target, "/v1/models?limit=5");
   EXPECT_EQ(header(*built, "x-foo"), "bar");
@@ -300,7 +300,7 @@ TEST(AnthropicRequest, PassthroughAppendsPath) {
   call.request.path = "/v1/messages/count_tokens";
   call.request.query.clear();
   built = AnthropicAdapter().buildRequest(call.request, anthropicTarget());
-  ASSERT_TRUE(built.ok());
+  ASSERT_TRUE(built.has_value());
   EXPECT_EQ(built->target, "/v1/messages/count_tokens");
 }
 

@@ -56,7 +56,7 @@ TEST(AzureOpenAiAdapter, ChatUrlUsesResourceDeploymentAndDefaultApiVersion) {
   AzureOpenAiAdapter adapter;
   AzureCall call;
   auto out = adapter.buildRequest(call.request, azureTarget());
-  ASSERT_TRUE(out.ok()) << out.error().body.dump();
+  ASSERT_TRUE(out.has_value()) << out.error().body.dump();
   EXPECT_EQ(out->scheme, "https");
   EXPECT_EQ(out->host, "my-res.openai.azure.com");
   EXPECT_EQ(out->port, "443");
@@ -78,7 +78,7 @@ TEST(AzureOpenAiAdapter, HeaderFormOptionsAndExplicitVersion) {
                     {"azure_deployment_id", "emb"},
                     {"azure_api_version", "2024-06-01"}};
   auto out = adapter.buildRequest(call.request, target);
-  ASSERT_TRUE(out.ok()) << out.error().body.dump();
+  ASSERT_TRUE(out.has_value()) << out.error().body.dump();
   EXPECT_EQ(out->host, "other.openai.azure.com");
   EXPECT_EQ(out->target, "/openai/deployments/emb/embeddings?api-version=2024-06-01");
 }
@@ -87,7 +87,7 @@ TEST(AzureOpenAiAdapter, CompletionsPath) {
   AzureOpenAiAdapter adapter;
   AzureCall call(Endpoint::kCompletions);
   auto out = adapter.buildRequest(call.request, azureTarget());
-  ASSERT_TRUE(out.ok());
+  ASSERT_TRUE(out.has_value());
   EXPECT_EQ(out->target, "/openai/deployments/gpt4o-dep/completions?api-version=2024-10-21");
 }
 
@@ -95,7 +95,7 @@ TEST(AzureOpenAiAdapter, ClientQueryIsKeptAndApiVersionAppended) {
   AzureOpenAiAdapter adapter;
   AzureCall call(Endpoint::kChatCompletions, "foo=1&bar=x%20y");
   auto out = adapter.buildRequest(call.request, azureTarget());
-  ASSERT_TRUE(out.ok());
+  ASSERT_TRUE(out.has_value());
   EXPECT_EQ(
       out->target,
       "/openai/deployments/gpt4o-dep/chat/completions?foo=1&bar=x%20y&api-version=2024-10-21");
@@ -105,14 +105,14 @@ TEST(AzureOpenAiAdapter, ClientApiVersionIsUsedOnceWhenNoOptionGiven) {
   AzureOpenAiAdapter adapter;
   AzureCall call(Endpoint::kChatCompletions, "api-version=2025-01-01-preview&x=1");
   auto out = adapter.buildRequest(call.request, azureTarget());
-  ASSERT_TRUE(out.ok());
+  ASSERT_TRUE(out.has_value());
   EXPECT_EQ(out->target,
             "/openai/deployments/gpt4o-dep/chat/completions?x=1&api-version=2025-01-01-preview");
 
   Target target = azureTarget();
   target.options["api_version"] = "2024-10-21";  // the configured version wins
   out = adapter.buildRequest(call.request, target);
-  ASSERT_TRUE(out.ok());
+  ASSERT_TRUE(out.has_value());
   EXPECT_EQ(out->target,
             "/openai/deployments/gpt4o-dep/chat/completions?x=1&api-version=2024-10-21");
 }
@@ -123,7 +123,7 @@ TEST(AzureOpenAiAdapter, V1ApiDropsDeploymentAndApiVersion) {
   Target target = azureTarget();
   target.options = {{"resource_name", "my-res"}, {"api_version", "v1"}};  // no deployment needed
   auto out = adapter.buildRequest(call.request, target);
-  ASSERT_TRUE(out.ok()) << out.error().body.dump();
+  ASSERT_TRUE(out.has_value()) << out.error().body.dump();
   EXPECT_EQ(out->target, "/openai/v1/chat/completions?q=1");
   EXPECT_EQ(json::parse(out->body)["model"], "gpt-4o");  // the model is left as sent
 }
@@ -137,7 +137,7 @@ TEST(AzureOpenAiAdapter, CustomHostReplacesResourceHost) {
     target.options.erase("resource_name");  // not needed with a custom host
     target.custom_host = host;
     auto out = adapter.buildRequest(call.request, target);
-    ASSERT_TRUE(out.ok()) << host;
+    ASSERT_TRUE(out.has_value()) << host;
     EXPECT_EQ(out->scheme, "http");
     EXPECT_EQ(out->host, "127.0.0.1");
     EXPECT_EQ(out->port, "9999");
@@ -153,7 +153,7 @@ TEST(AzureOpenAiAdapter, AdTokenIsSentAsBearerInsteadOfApiKey) {
     Target target = azureTarget();
     target.options["azure_ad_token"] = token;
     auto out = adapter.buildRequest(call.request, target);
-    ASSERT_TRUE(out.ok());
+    ASSERT_TRUE(out.has_value());
     EXPECT_EQ(headerOf(*out, "authorization"), "Bearer eyJ.tok");
     EXPECT_EQ(headerOf(*out, "api-key"), "<absent>");
   }
@@ -161,7 +161,7 @@ TEST(AzureOpenAiAdapter, AdTokenIsSentAsBearerInsteadOfApiKey) {
   Target target = azureTarget();
   target.api_key.clear();
   target.options["azure_ad_token"] = "t";
-  EXPECT_TRUE(adapter.buildRequest(call.request, target).ok());
+  EXPECT_TRUE(adapter.buildRequest(call.request, target).has_value());
 }
 
 TEST(AzureOpenAiAdapter, MissingSettingsAreClear400s) {
@@ -170,28 +170,28 @@ TEST(AzureOpenAiAdapter, MissingSettingsAreClear400s) {
   Target no_resource = azureTarget();
   no_resource.options.erase("resource_name");
   auto out = adapter.buildRequest(call.request, no_resource);
-  ASSERT_FALSE(out.ok());
+  ASSERT_FALSE(out.has_value());
   EXPECT_EQ(out.error().status, 400);
   EXPECT_NE(out.error().body.dump().find("resource"), std::string::npos);
 
   Target no_deployment = azureTarget();
   no_deployment.options.erase("deployment_id");
   out = adapter.buildRequest(call.request, no_deployment);
-  ASSERT_FALSE(out.ok());
+  ASSERT_FALSE(out.has_value());
   EXPECT_EQ(out.error().status, 400);
   EXPECT_NE(out.error().body.dump().find("deployment"), std::string::npos);
 
   Target no_key = azureTarget();
   no_key.api_key.clear();
   out = adapter.buildRequest(call.request, no_key);
-  ASSERT_FALSE(out.ok());
+  ASSERT_FALSE(out.has_value());
   EXPECT_EQ(out.error().status, 401);
 
   for (const char* mode : {"entra", "managed", "workload"}) {
     Target target = azureTarget();
     target.options["azure_auth_mode"] = mode;
     out = adapter.buildRequest(call.request, target);
-    ASSERT_FALSE(out.ok());
+    ASSERT_FALSE(out.has_value());
     EXPECT_EQ(out.error().status, 400);
     EXPECT_NE(out.error().body.dump().find(mode), std::string::npos);
   }
@@ -209,7 +209,7 @@ TEST(AzureOpenAiAdapter, NamesThatCouldRedirectTheRequestAreRefused) {
     Target target = azureTarget();
     target.options[key] = value;
     auto out = adapter.buildRequest(call.request, target);
-    ASSERT_FALSE(out.ok()) << key << "=" << value;
+    ASSERT_FALSE(out.has_value()) << key << "=" << value;
     EXPECT_EQ(out.error().status, 400);
   }
 }
@@ -219,13 +219,13 @@ TEST(AzureOpenAiAdapter, OpenAiBetaIsPassedFromOptionOrClientHeader) {
   AzureCall call;
   call.headers.emplace_back("openai-beta", "assistants=v2");
   auto out = adapter.buildRequest(call.request, azureTarget());
-  ASSERT_TRUE(out.ok());
+  ASSERT_TRUE(out.has_value());
   EXPECT_EQ(headerOf(*out, "openai-beta"), "assistants=v2");
 
   Target target = azureTarget();
   target.options["openai_beta"] = "realtime=v1";
   out = adapter.buildRequest(call.request, target);
-  ASSERT_TRUE(out.ok());
+  ASSERT_TRUE(out.has_value());
   EXPECT_EQ(headerOf(*out, "openai-beta"), "realtime=v1");
 }
 
@@ -240,7 +240,7 @@ TEST(AzureOpenAiAdapter, PassthroughAppendsToOpenaiPrefixAndDropsClientCredentia
   Target target = azureTarget();
   target.options.erase("deployment_id");  // passthrough needs no deployment
   auto out = adapter.buildRequest(call.request, target);
-  ASSERT_TRUE(out.ok()) << out.error().body.dump();
+  ASSERT_TRUE(out.has_value()) << out.error().body.dump();
   EXPECT_EQ(out->method, "GET");
   EXPECT_EQ(out->target, "/openai/files?limit=2&api-version=2024-10-21");
   EXPECT_EQ(headerOf(*out, "api-key"), "azure-key");

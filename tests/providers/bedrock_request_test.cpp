@@ -69,7 +69,7 @@ TEST(BedrockRequest, SupportsChatEmbeddingsAndPassthroughOnly) {
 TEST(BedrockRequest, MapsTheFullChatFixture) {
   auto body = bedrock::toConverseBody(fixture("chat_request.json"),
                                       "anthropic.claude-3-5-sonnet-20240620-v1:0", awsTarget());
-  ASSERT_TRUE(body.ok()) << body.error().body.dump();
+  ASSERT_TRUE(body.has_value()) << body.error().body.dump();
   EXPECT_EQ(*body, fixture("converse_request.json")) << body->dump(2);
 }
 
@@ -77,7 +77,7 @@ TEST(BedrockRequest, UrlCarriesTheEncodedModelAndTheBodyDoesNot) {
   BedrockAdapter adapter;
   Request r(kSimpleChat);
   auto out = adapter.buildRequest(r.request, awsTarget({{"aws_region", "us-west-2"}}));
-  ASSERT_TRUE(out.ok()) << out.error().body.dump();
+  ASSERT_TRUE(out.has_value()) << out.error().body.dump();
   EXPECT_EQ(out->method, "POST");
   EXPECT_EQ(out->scheme, "https");
   EXPECT_EQ(out->host, "bedrock-runtime.us-west-2.amazonaws.com");
@@ -93,7 +93,7 @@ TEST(BedrockRequest, DefaultRegionIsUsEast1AndStreamUsesConverseStream) {
   body["stream"] = true;
   Request r(body);
   auto out = adapter.buildRequest(r.request, awsTarget());
-  ASSERT_TRUE(out.ok());
+  ASSERT_TRUE(out.has_value());
   EXPECT_EQ(out->host, "bedrock-runtime.us-east-1.amazonaws.com");
   EXPECT_EQ(out->target, "/model/anthropic.claude-3-haiku-20240307-v1%3A0/converse-stream");
   EXPECT_FALSE(json::parse(out->body).contains("stream"));
@@ -123,7 +123,7 @@ TEST(BedrockRequest, SigV4MatchesAnIndependentlyComputedSignature) {
   Request r(kSimpleChat);
   auto out = adapter.buildRequest(
       r.request, awsTarget({{"aws_region", "us-west-2"}, {"aws_session_token", "SESSIONTOKEN"}}));
-  ASSERT_TRUE(out.ok());
+  ASSERT_TRUE(out.has_value());
   ASSERT_EQ(out->body, R"({"messages":[{"content":[{"text":"Hi"}],"role":"user"}]})");
   EXPECT_EQ(header(*out, "x-amz-date"), "20240501T123456Z");
   EXPECT_EQ(header(*out, "x-amz-security-token"), "SESSIONTOKEN");
@@ -142,7 +142,7 @@ TEST(BedrockRequest, CustomHostIsTheHostThatGetsSigned) {
   Target target = awsTarget();
   target.custom_host = "http://127.0.0.1:9999";
   auto out = adapter.buildRequest(r.request, target);
-  ASSERT_TRUE(out.ok());
+  ASSERT_TRUE(out.has_value());
   EXPECT_EQ(out->scheme, "http");
   EXPECT_EQ(out->host, "127.0.0.1");
   EXPECT_EQ(out->port, "9999");
@@ -161,13 +161,13 @@ TEST(BedrockRequest, ApiKeyAuthSendsBearerAndNoSignature) {
   target.api_key = "bedrock-api-key";
   target.options = {{"aws_auth_type", "apiKey"}};
   auto out = adapter.buildRequest(r.request, target);
-  ASSERT_TRUE(out.ok());
+  ASSERT_TRUE(out.has_value());
   EXPECT_EQ(header(*out, "authorization"), "Bearer bedrock-api-key");
   EXPECT_EQ(header(*out, "x-amz-date"), "<missing>");
 
   target.api_key.clear();
   auto missing = adapter.buildRequest(r.request, target);
-  ASSERT_FALSE(missing.ok());
+  ASSERT_FALSE(missing.has_value());
   EXPECT_EQ(missing.error().status, 401);
 }
 
@@ -178,7 +178,7 @@ TEST(BedrockRequest, MissingCredentialsGiveA401ThatNeverEchoesTheSecret) {
   target.provider = "bedrock";
   target.options = {{"aws_secret_access_key", "SUPERSECRETVALUE"}};
   auto out = adapter.buildRequest(r.request, target);
-  ASSERT_FALSE(out.ok());
+  ASSERT_FALSE(out.has_value());
   EXPECT_EQ(out.error().status, 401);
   const std::string text = out.error().body.dump();
   EXPECT_NE(text.find("AWS credentials are missing"), std::string::npos) << text;
@@ -191,7 +191,7 @@ TEST(BedrockRequest, MissingModelIsA400GatewayException) {
   body.erase("model");
   Request r(body);
   auto out = adapter.buildRequest(r.request, awsTarget());
-  ASSERT_FALSE(out.ok());
+  ASSERT_FALSE(out.has_value());
   EXPECT_EQ(out.error().status, 400);
   EXPECT_TRUE(out.error().gateway_exception);
   EXPECT_EQ(out.error().body["message"], "Model is required");
@@ -201,7 +201,7 @@ TEST(BedrockRequest, RejectsARegionThatIsNotAHostLabel) {
   BedrockAdapter adapter;
   Request r(kSimpleChat);
   auto out = adapter.buildRequest(r.request, awsTarget({{"aws_region", "evil.com/x"}}));
-  ASSERT_FALSE(out.ok());
+  ASSERT_FALSE(out.has_value());
   EXPECT_EQ(out.error().status, 400);
 }
 
@@ -233,7 +233,7 @@ TEST(BedrockRequest, ToolChoiceVariants) {
       "function":{"name":"f","arguments":"{}"}}]},
     {"role":"tool","tool_call_id":"t1","content":"ok"}])");
   auto kept = bedrock::toConverseBody(history, "m", t);
-  ASSERT_TRUE(kept.ok());
+  ASSERT_TRUE(kept.has_value());
   ASSERT_TRUE(kept->contains("toolConfig"));
   EXPECT_FALSE(kept->at("toolConfig").contains("toolChoice"));
   // An assistant message without content still becomes a valid toolUse-only message.
@@ -244,7 +244,7 @@ TEST(BedrockRequest, ToolResultWithObjectContentBecomesJson) {
   json body = {
       {"messages", {{{"role", "tool"}, {"tool_call_id", "t1"}, {"content", {{"temp", 18}}}}}}};
   auto out = bedrock::toConverseBody(body, "m", awsTarget());
-  ASSERT_TRUE(out.ok());
+  ASSERT_TRUE(out.has_value());
   EXPECT_EQ(out->at("messages")[0],
             json::parse(R"({"role":"user","content":[{"toolResult":{"toolUseId":"t1",
               "content":[{"json":{"temp":18}}]}}]})"));
@@ -258,7 +258,7 @@ TEST(BedrockRequest, RejectsWhatConverseCannotTake) {
          {"content",
           {{{"type", "image_url"}, {"image_url", {{"url", "https://example.com/cat.png"}}}}}}}}}};
   auto image = bedrock::toConverseBody(remote, "m", t);
-  ASSERT_FALSE(image.ok());
+  ASSERT_FALSE(image.has_value());
   EXPECT_EQ(image.error().status, 400);
   json args = {{"messages",
                 {{{"role", "assistant"},
@@ -266,16 +266,16 @@ TEST(BedrockRequest, RejectsWhatConverseCannotTake) {
                    {{{"id", "x"},
                      {"type", "function"},
                      {"function", {{"name", "f"}, {"arguments", "{not json"}}}}}}}}}};
-  EXPECT_FALSE(bedrock::toConverseBody(args, "m", t).ok());
+  EXPECT_FALSE(bedrock::toConverseBody(args, "m", t).has_value());
   json role = {{"messages", {{{"role", "wizard"}, {"content", "x"}}}}};
-  EXPECT_FALSE(bedrock::toConverseBody(role, "m", t).ok());
+  EXPECT_FALSE(bedrock::toConverseBody(role, "m", t).has_value());
 }
 
 TEST(BedrockRequest, AnthropicBetaGoesToAdditionalModelRequestFields) {
   auto out = bedrock::toConverseBody({{"messages", {{{"role", "user"}, {"content", "Hi"}}}}},
                                      "us.anthropic.claude-3-7-sonnet-20250219-v1:0",
                                      awsTarget({{"anthropic_beta", "a-2025, b-2025"}}));
-  ASSERT_TRUE(out.ok());
+  ASSERT_TRUE(out.has_value());
   EXPECT_EQ(out->at("additionalModelRequestFields")["anthropic_beta"],
             json::array({"a-2025", "b-2025"}));
 }
@@ -285,7 +285,7 @@ TEST(BedrockRequest, TitanEmbeddingsTakeOneInput) {
   Request r({{"model", "amazon.titan-embed-text-v2:0"}, {"input", "hello"}, {"dimensions", 256}},
             Endpoint::kEmbeddings);
   auto out = adapter.buildRequest(r.request, awsTarget());
-  ASSERT_TRUE(out.ok());
+  ASSERT_TRUE(out.has_value());
   EXPECT_EQ(out->target, "/model/amazon.titan-embed-text-v2%3A0/invoke");
   EXPECT_EQ(json::parse(out->body), json({{"inputText", "hello"}, {"dimensions", 256}}));
   EXPECT_NE(header(*out, "authorization"), "<missing>");
@@ -293,17 +293,17 @@ TEST(BedrockRequest, TitanEmbeddingsTakeOneInput) {
   Request many({{"model", "amazon.titan-embed-text-v2:0"}, {"input", {"a", "b"}}},
                Endpoint::kEmbeddings);
   auto rejected = adapter.buildRequest(many.request, awsTarget());
-  ASSERT_FALSE(rejected.ok());
+  ASSERT_FALSE(rejected.has_value());
   EXPECT_EQ(rejected.error().status, 400);
   EXPECT_NE(rejected.error().body.dump().find("one input per request"), std::string::npos);
 }
 
 TEST(BedrockRequest, CohereEmbeddingsTakeABatch) {
   auto out = bedrock::toEmbedBody({{"input", {"a", "b"}}}, "cohere.embed-english-v3");
-  ASSERT_TRUE(out.ok());
+  ASSERT_TRUE(out.has_value());
   EXPECT_EQ(*out, json({{"texts", {"a", "b"}}, {"input_type", "search_document"}}));
-  EXPECT_FALSE(bedrock::toEmbedBody({{"input", "a"}}, "meta.llama3").ok());
-  EXPECT_FALSE(bedrock::toEmbedBody({{"input", {1, 2, 3}}}, "cohere.embed-english-v3").ok());
+  EXPECT_FALSE(bedrock::toEmbedBody({{"input", "a"}}, "meta.llama3").has_value());
+  EXPECT_FALSE(bedrock::toEmbedBody({{"input", {1, 2, 3}}}, "cohere.embed-english-v3").has_value());
 }
 
 TEST(BedrockRequest, PassthroughAppendsThePathAndSigns) {
@@ -319,7 +319,7 @@ TEST(BedrockRequest, PassthroughAppendsThePathAndSigns) {
   request.raw_body = raw;
   request.now = fixedNow();
   auto out = adapter.buildRequest(request, awsTarget());
-  ASSERT_TRUE(out.ok());
+  ASSERT_TRUE(out.has_value());
   EXPECT_EQ(out->target, "/model/amazon.titan-embed-text-v2%3A0/invoke");
   EXPECT_EQ(out->body, raw);
   EXPECT_EQ(header(*out, "x-portkey-provider"), "<missing>");

@@ -24,7 +24,7 @@ constexpr const char* kModel = "anthropic.claude-3-5-sonnet-20240620-v1:0";
 TEST(BedrockResponse, MapsTheConverseFixture) {
   auto out = bedrock::fromConverseResponse(fixture("converse_response.json"), "chatcmpl-test",
                                            kModel, 1700000000, true);
-  ASSERT_TRUE(out.ok());
+  ASSERT_TRUE(out.has_value());
   EXPECT_EQ(*out, fixture("chat_response.json")) << out->dump(2);
 }
 
@@ -41,7 +41,7 @@ TEST(BedrockResponse, StopReasonMap) {
 TEST(BedrockResponse, NonStrictModeKeepsTheRawStopReason) {
   auto out =
       bedrock::fromConverseResponse(fixture("converse_response.json"), "x", kModel, 1, false);
-  ASSERT_TRUE(out.ok());
+  ASSERT_TRUE(out.has_value());
   EXPECT_EQ(out->at("choices")[0]["finish_reason"], "tool_use");
 }
 
@@ -50,7 +50,7 @@ TEST(BedrockResponse, TextOnlyAnswerJoinsBlocksAndHasNoToolCalls) {
       {"text":"a"},{"text":"b"}]}},"stopReason":"end_turn",
       "usage":{"inputTokens":3,"outputTokens":2,"totalTokens":5}})");
   auto out = bedrock::fromConverseResponse(converse, "x", kModel, 1, true);
-  ASSERT_TRUE(out.ok());
+  ASSERT_TRUE(out.has_value());
   const json& message = out->at("choices")[0]["message"];
   EXPECT_EQ(message["content"], "a\nb");
   EXPECT_FALSE(message.contains("tool_calls"));
@@ -127,7 +127,7 @@ TEST(BedrockResponse, AwsErrorsKeepTheStatusAndTakeTheTypeFromTheBody) {
 TEST(BedrockResponse, TitanEmbeddingToOpenAiList) {
   auto out = bedrock::fromEmbedResponse(fixture("titan_embed_response.json"),
                                         "amazon.titan-embed-text-v2:0");
-  ASSERT_TRUE(out.ok());
+  ASSERT_TRUE(out.has_value());
   EXPECT_EQ(*out, json::parse(R"({"object":"list","model":"amazon.titan-embed-text-v2:0",
       "provider":"bedrock",
       "data":[{"object":"embedding","index":0,"embedding":[0.5,-0.25,0.125]}],
@@ -137,13 +137,13 @@ TEST(BedrockResponse, TitanEmbeddingToOpenAiList) {
 TEST(BedrockResponse, CohereEmbeddingsToOpenAiList) {
   auto out =
       bedrock::fromEmbedResponse(fixture("cohere_embed_response.json"), "cohere.embed-english-v3");
-  ASSERT_TRUE(out.ok());
+  ASSERT_TRUE(out.has_value());
   ASSERT_EQ(out->at("data").size(), 2u);
   EXPECT_EQ(out->at("data")[1]["index"], 1);
   EXPECT_EQ(out->at("data")[1]["embedding"], json::parse("[0.3,0.4]"));
   auto typed = bedrock::fromEmbedResponse(json::parse(R"({"embeddings":{"float":[[1.0]]}})"),
                                           "cohere.embed-english-v3");
-  ASSERT_TRUE(typed.ok());
+  ASSERT_TRUE(typed.has_value());
   EXPECT_EQ(typed->at("data")[0]["embedding"], json::parse("[1.0]"));
 }
 

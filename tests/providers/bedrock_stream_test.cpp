@@ -9,7 +9,7 @@
 #include <sstream>
 
 #include "bedrock/bedrock_adapter.hpp"
-#include "stream/aws_eventstream_parser.hpp"
+#include "portico/aws_eventstream_parser.hpp"
 #include "support/test_data.hpp"
 
 namespace portico::providers {

@@ -43,7 +43,7 @@ Target cohereTarget() {
 
 TEST(CohereRequest, ChatBodyMatchesFixture) {
   auto mapped = toCohereChatBody(readCohereJson("chat_request.json"));
-  ASSERT_TRUE(mapped.ok()) << mapped.error().body.dump();
+  ASSERT_TRUE(mapped.has_value()) << mapped.error().body.dump();
   EXPECT_EQ(*mapped, readCohereJson("chat_request_expected.json")) << mapped->dump(2);
 }
 
@@ -51,7 +51,7 @@ TEST(CohereRequest, ChatGoesToV2ChatWithBearer) {
   CohereAdapter adapter;
   CohereCall call(Endpoint::kChatCompletions, readCohereJson("chat_request.json"));
   auto out = adapter.buildRequest(call.request, cohereTarget());
-  ASSERT_TRUE(out.ok()) << out.error().body.dump();
+  ASSERT_TRUE(out.has_value()) << out.error().body.dump();
   EXPECT_EQ(out->method, "POST");
   EXPECT_EQ(out->host, "api.cohere.com");
   EXPECT_EQ(out->target, "/v2/chat");
@@ -66,7 +66,7 @@ TEST(CohereRequest, CustomHostReplacesBase) {
   Target target = cohereTarget();
   target.custom_host = "http://127.0.0.1:8080";
   auto out = adapter.buildRequest(call.request, target);
-  ASSERT_TRUE(out.ok());
+  ASSERT_TRUE(out.has_value());
   EXPECT_EQ(out->host, "127.0.0.1");
   EXPECT_EQ(out->target, "/v2/chat");
 }
@@ -82,7 +82,7 @@ TEST(CohereRequest, ToolChoiceAndStopVariants) {
   body["tool_choice"] = "none";
   body["stop"] = json::array({"x", "y"});
   auto out = toCohereChatBody(body);
-  ASSERT_TRUE(out.ok());
+  ASSERT_TRUE(out.has_value());
   EXPECT_EQ((*out)["tool_choice"], "NONE");
   EXPECT_EQ((*out)["stop_sequences"], json::array({"x", "y"}));
   EXPECT_EQ((*out)["tools"].size(), 2u);
@@ -92,7 +92,7 @@ TEST(CohereRequest, ToolChoiceAndStopVariants) {
   body["max_tokens"] = 5;
   body["max_completion_tokens"] = 9;  // max_tokens wins when both are sent
   out = toCohereChatBody(body);
-  ASSERT_TRUE(out.ok());
+  ASSERT_TRUE(out.has_value());
   EXPECT_FALSE(out->contains("tool_choice"));
   EXPECT_EQ((*out)["max_tokens"], 5);
 
@@ -100,7 +100,7 @@ TEST(CohereRequest, ToolChoiceAndStopVariants) {
   body = base;
   body["tool_choice"] = {{"type", "function"}, {"function", {{"name", "b"}}}};
   out = toCohereChatBody(body);
-  ASSERT_TRUE(out.ok());
+  ASSERT_TRUE(out.has_value());
   EXPECT_EQ((*out)["tool_choice"], "REQUIRED");
   ASSERT_EQ((*out)["tools"].size(), 1u);
   EXPECT_EQ((*out)["tools"][0]["function"]["name"], "b");
@@ -108,17 +108,17 @@ TEST(CohereRequest, ToolChoiceAndStopVariants) {
   body = base;
   body["response_format"] = {{"type", "json_object"}};
   out = toCohereChatBody(body);
-  ASSERT_TRUE(out.ok());
+  ASSERT_TRUE(out.has_value());
   EXPECT_EQ((*out)["response_format"], json({{"type", "json_object"}}));
   body["response_format"] = {{"type", "text"}};
   out = toCohereChatBody(body);
-  ASSERT_TRUE(out.ok());
+  ASSERT_TRUE(out.has_value());
   EXPECT_FALSE(out->contains("response_format"));
 }
 
 TEST(CohereRequest, ModelIsNeverInvented) {
   auto out = toCohereChatBody({{"messages", json::array({{{"role", "user"}, {"content", "x"}}})}});
-  ASSERT_TRUE(out.ok());
+  ASSERT_TRUE(out.has_value());
   EXPECT_FALSE(out->contains("model"));
 }
 
@@ -134,7 +134,7 @@ TEST(CohereRequest, UnsupportedInputIsA400) {
                   {{{"role", "user"}, {"content", json::array({{{"type", "input_audio"}}})}}})}}}) {
     CohereCall call(Endpoint::kChatCompletions, body);
     auto out = adapter.buildRequest(call.request, cohereTarget());
-    ASSERT_FALSE(out.ok()) << body.dump();
+    ASSERT_FALSE(out.has_value()) << body.dump();
     EXPECT_EQ(out.error().status, 400) << body.dump();
   }
 }
@@ -145,7 +145,7 @@ TEST(CohereRequest, MissingKeyIs401) {
   Target target = cohereTarget();
   target.api_key.clear();
   auto out = adapter.buildRequest(call.request, target);
-  ASSERT_FALSE(out.ok());
+  ASSERT_FALSE(out.has_value());
   EXPECT_EQ(out.error().status, 401);
 }
 
@@ -155,7 +155,7 @@ TEST(CohereRequest, EmbeddingsGoToV2Embed) {
                                           {"input", json::array({"hello", "goodbye"})},
                                           {"encoding_format", "float"}});
   auto out = adapter.buildRequest(call.request, cohereTarget());
-  ASSERT_TRUE(out.ok()) << out.error().body.dump();
+  ASSERT_TRUE(out.has_value()) << out.error().body.dump();
   EXPECT_EQ(out->target, "/v2/embed");
   EXPECT_EQ(json::parse(out->body), json({{"model", "embed-english-v3.0"},
                                           {"texts", {"hello", "goodbye"}},
@@ -168,7 +168,7 @@ TEST(CohereRequest, EmbeddingsGoToV2Embed) {
   Target target = cohereTarget();
   target.options["cohere_input_type"] = "search_query";
   out = adapter.buildRequest(single.request, target);
-  ASSERT_TRUE(out.ok());
+  ASSERT_TRUE(out.has_value());
   json sent = json::parse(out->body);
   EXPECT_EQ(sent["texts"], json::array({"hi"}));
   EXPECT_EQ(sent["input_type"], "search_query");
@@ -178,12 +178,12 @@ TEST(CohereRequest, EmbeddingsGoToV2Embed) {
   CohereCall typed(Endpoint::kEmbeddings,
                    {{"model", "m"}, {"input", "hi"}, {"input_type", "classification"}});
   out = adapter.buildRequest(typed.request, target);
-  ASSERT_TRUE(out.ok());
+  ASSERT_TRUE(out.has_value());
   EXPECT_EQ(json::parse(out->body)["input_type"], "classification");
 
   CohereCall tokens(Endpoint::kEmbeddings, {{"model", "m"}, {"input", json::array({1, 2})}});
   out = adapter.buildRequest(tokens.request, cohereTarget());
-  ASSERT_FALSE(out.ok());
+  ASSERT_FALSE(out.has_value());
   EXPECT_EQ(out.error().status, 400);
 }
 
@@ -206,7 +206,7 @@ TEST(CohereRequest, PassthroughKeepsPathQueryAndBody) {
   request.headers = &headers;
   request.raw_body = R"({"query":"q","documents":["a"],"model":"rerank-v3.5"})";
   auto out = adapter.buildRequest(request, cohereTarget());
-  ASSERT_TRUE(out.ok());
+  ASSERT_TRUE(out.has_value());
   EXPECT_EQ(out->target, "/v2/rerank?a=1");
   EXPECT_EQ(out->body, request.raw_body);
   EXPECT_EQ(findHeader(out->headers, "authorization").value_or(""), "Bearer co-key");

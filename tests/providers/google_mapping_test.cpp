@@ -46,7 +46,7 @@ Target googleTarget(std::string key = "AIza-test-key") {
 
 TEST(GoogleMappingTest, ChatRequestMatchesFixture) {
   auto mapped = gemini::chatRequestBody(fixtureJson("chat_request_openai.json"));
-  ASSERT_TRUE(mapped.ok()) << mapped.error().body.dump();
+  ASSERT_TRUE(mapped.has_value()) << mapped.error().body.dump();
   EXPECT_EQ(*mapped, fixtureJson("chat_request_gemini.json")) << mapped->dump(2);
   EXPECT_FALSE(mapped->contains("model"));
 }
@@ -59,7 +59,7 @@ TEST(GoogleMappingTest, ToolChoiceModesAndStopArray) {
   for (auto [choice, mode] : {std::pair{"auto", "AUTO"}, {"required", "ANY"}, {"none", "NONE"}}) {
     body["tool_choice"] = choice;
     auto mapped = gemini::chatRequestBody(body);
-    ASSERT_TRUE(mapped.ok());
+    ASSERT_TRUE(mapped.has_value());
     EXPECT_EQ((*mapped)["toolConfig"]["functionCallingConfig"]["mode"], mode);
     EXPECT_EQ((*mapped)["generationConfig"]["stopSequences"], json({"a", "b"}));
     EXPECT_EQ((*mapped)["generationConfig"]["maxOutputTokens"], 5);
@@ -69,21 +69,21 @@ TEST(GoogleMappingTest, ToolChoiceModesAndStopArray) {
 }
 
 TEST(GoogleMappingTest, RejectsMalformedMessages) {
-  EXPECT_FALSE(gemini::chatRequestBody(json{{"messages", "nope"}}).ok());
+  EXPECT_FALSE(gemini::chatRequestBody(json{{"messages", "nope"}}).has_value());
   EXPECT_FALSE(
-      gemini::chatRequestBody(json{{"messages", {{{"role", "wizard"}, {"content", "x"}}}}}).ok());
+      gemini::chatRequestBody(json{{"messages", {{{"role", "wizard"}, {"content", "x"}}}}}).has_value());
   // A tool answer that matches no earlier call cannot be named.
   auto orphan = gemini::chatRequestBody(
       json{{"messages", {{{"role", "tool"}, {"tool_call_id", "x"}, {"content", "1"}}}}});
-  ASSERT_FALSE(orphan.ok());
+  ASSERT_FALSE(orphan.has_value());
   EXPECT_EQ(orphan.error().status, 400);
   auto bad_args = gemini::chatRequestBody(json::parse(R"({"messages":[{"role":"assistant",
     "tool_calls":[{"id":"c","type":"function","function":{"name":"f","arguments":"{oops"}}]}]})"));
-  EXPECT_FALSE(bad_args.ok());
+  EXPECT_FALSE(bad_args.has_value());
   auto bad_url = gemini::chatRequestBody(json::parse(
       R"({"messages":[{"role":"user","content":[{"type":"image_url",
         "image_url":{"url":"data:image/png,notbase64"}}]}]})"));
-  EXPECT_FALSE(bad_url.ok());
+  EXPECT_FALSE(bad_url.has_value());
 }
 
 TEST(GoogleMappingTest, FinishReasons) {
@@ -182,7 +182,7 @@ TEST(GoogleAdapterTest, ChatRequestUrlAndKeyHeader) {
       Endpoint::kChatCompletions,
       {{"model", "gemini-2.0-flash"}, {"messages", {{{"role", "user"}, {"content", "hi"}}}}});
   auto built = adapter.buildRequest(holder.request, googleTarget());
-  ASSERT_TRUE(built.ok()) << built.error().body.dump();
+  ASSERT_TRUE(built.has_value()) << built.error().body.dump();
   EXPECT_EQ(built->scheme, "https");
   EXPECT_EQ(built->host, "generativelanguage.googleapis.com");
   EXPECT_EQ(built->target, "/v1beta/models/gemini-2.0-flash:generateContent");
@@ -193,7 +193,7 @@ TEST(GoogleAdapterTest, ChatRequestUrlAndKeyHeader) {
   holder.body["stream"] = true;
   holder.request.stream = true;
   auto streamed = adapter.buildRequest(holder.request, googleTarget());
-  ASSERT_TRUE(streamed.ok());
+  ASSERT_TRUE(streamed.has_value());
   EXPECT_EQ(streamed->target, "/v1beta/models/gemini-2.0-flash:streamGenerateContent?alt=sse");
 }
 
@@ -205,7 +205,7 @@ TEST(GoogleAdapterTest, CustomHostAndMissingKeyOrModel) {
   Target target = googleTarget();
   target.custom_host = "http://127.0.0.1:9999/proxy";
   auto built = adapter.buildRequest(holder.request, target);
-  ASSERT_TRUE(built.ok());
+  ASSERT_TRUE(built.has_value());
   EXPECT_EQ(built->host, "127.0.0.1");
   EXPECT_EQ(built->port, "9999");
   EXPECT_EQ(built->target, "/proxy/v1beta/models/gemini-pro:generateContent");
@@ -222,7 +222,7 @@ TEST(GoogleAdapterTest, EmbeddingsSingleAndBatch) {
   RequestHolder single(Endpoint::kEmbeddings,
                        {{"model", "text-embedding-004"}, {"input", "hello"}, {"dimensions", 3}});
   auto built = adapter.buildRequest(single.request, googleTarget());
-  ASSERT_TRUE(built.ok());
+  ASSERT_TRUE(built.has_value());
   EXPECT_EQ(built->target, "/v1beta/models/text-embedding-004:embedContent");
   EXPECT_EQ(json::parse(built->body),
             json::parse(R"({"content":{"parts":[{"text":"hello"}]},"outputDimensionality":3})"));
@@ -239,7 +239,7 @@ TEST(GoogleAdapterTest, EmbeddingsSingleAndBatch) {
   RequestHolder batch(Endpoint::kEmbeddings,
                       {{"model", "text-embedding-004"}, {"input", {"a", "b"}}});
   built = adapter.buildRequest(batch.request, googleTarget());
-  ASSERT_TRUE(built.ok());
+  ASSERT_TRUE(built.has_value());
   EXPECT_EQ(built->target, "/v1beta/models/text-embedding-004:batchEmbedContents");
   EXPECT_EQ(json::parse(built->body), json::parse(R"({"requests":[
     {"model":"models/text-embedding-004","content":{"parts":[{"text":"a"}]}},
@@ -275,7 +275,7 @@ TEST(GoogleAdapterTest, PassthroughKeepsPathAndAddsKeyHeader) {
   request.query = "pageSize=5";
   request.headers = &headers;
   auto built = adapter.buildRequest(request, googleTarget());
-  ASSERT_TRUE(built.ok());
+  ASSERT_TRUE(built.has_value());
   EXPECT_EQ(built->method, "GET");
   EXPECT_EQ(built->target, "/v1beta/models?pageSize=5");
   EXPECT_EQ(findHeader(built->headers, "x-goog-api-key").value_or(""), "AIza-test-key");

@@ -49,7 +49,7 @@ TEST(VertexAdapterTest, GeminiUrlAndBearer) {
   VertexAdapter adapter;
   RequestHolder holder(Endpoint::kChatCompletions, chatBody("gemini-1.5-pro"));
   auto built = adapter.buildRequest(holder.request, vertexTarget("europe-west4"));
-  ASSERT_TRUE(built.ok()) << built.error().body.dump();
+  ASSERT_TRUE(built.has_value()) << built.error().body.dump();
   EXPECT_EQ(built->host, "europe-west4-aiplatform.googleapis.com");
   EXPECT_EQ(built->target,
             "/v1/projects/my-project/locations/europe-west4/publishers/google/models/"
@@ -62,7 +62,7 @@ TEST(VertexAdapterTest, GeminiUrlAndBearer) {
   holder.body["stream"] = true;
   holder.request.stream = true;
   built = adapter.buildRequest(holder.request, vertexTarget("global"));
-  ASSERT_TRUE(built.ok());
+  ASSERT_TRUE(built.has_value());
   EXPECT_EQ(built->host, "aiplatform.googleapis.com");
   EXPECT_EQ(built->target,
             "/v1/projects/my-project/locations/global/publishers/google/models/"
@@ -75,7 +75,7 @@ TEST(VertexAdapterTest, CustomHostKeepsProjectPath) {
   Target target = vertexTarget();
   target.custom_host = "http://127.0.0.1:8080";
   auto built = adapter.buildRequest(holder.request, target);
-  ASSERT_TRUE(built.ok());
+  ASSERT_TRUE(built.has_value());
   EXPECT_EQ(built->scheme, "http");
   EXPECT_EQ(built->target,
             "/v1/projects/my-project/locations/us-central1/publishers/google/models/"
@@ -99,11 +99,10 @@ TEST(VertexAdapterTest, ProjectRegionAndAuthErrors) {
   // A service account is exchanged for a token first; an unusable key is a clear 400 there.
   no_key.options["vertex_service_account_json"] = R"({"client_email":"a@b","private_key":"x"})";
   auto exchange = adapter.tokenExchange(no_key, std::chrono::system_clock::now());
-  ASSERT_FALSE(exchange.ok());
+  ASSERT_FALSE(exchange.has_value());
   EXPECT_EQ(exchange.error().status, 400);
   EXPECT_EQ(exchange.error().body.dump().find("\"x\""), std::string::npos);
-  EXPECT_FALSE(
-      adapter.tokenExchange(vertexTarget(), std::chrono::system_clock::now())->has_value());
+  EXPECT_FALSE(adapter.tokenCacheKey(vertexTarget()).has_value());
 }
 
 TEST(VertexAdapterTest, ClaudeGoesToAnthropicPublisher) {
@@ -112,7 +111,7 @@ TEST(VertexAdapterTest, ClaudeGoesToAnthropicPublisher) {
                        chatBody("anthropic.claude-3-5-sonnet@20240620"));
   holder.body["max_tokens"] = 100;
   auto built = adapter.buildRequest(holder.request, vertexTarget());
-  ASSERT_TRUE(built.ok()) << built.error().body.dump();
+  ASSERT_TRUE(built.has_value()) << built.error().body.dump();
   EXPECT_EQ(built->target,
             "/v1/projects/my-project/locations/us-central1/publishers/anthropic/models/"
             "claude-3-5-sonnet@20240620:rawPredict");
@@ -126,7 +125,7 @@ TEST(VertexAdapterTest, ClaudeGoesToAnthropicPublisher) {
   streamed.body["stream"] = true;
   streamed.request.stream = true;
   built = adapter.buildRequest(streamed.request, vertexTarget());
-  ASSERT_TRUE(built.ok());
+  ASSERT_TRUE(built.has_value());
   EXPECT_TRUE(
       built->target.ends_with("/publishers/anthropic/models/"
                               "claude-3-haiku@20240307:streamRawPredict"));
@@ -197,7 +196,7 @@ TEST(VertexAdapterTest, Embeddings) {
   RequestHolder holder(Endpoint::kEmbeddings,
                        {{"model", "text-embedding-005"}, {"input", {"a", "b"}}, {"dimensions", 2}});
   auto built = adapter.buildRequest(holder.request, vertexTarget());
-  ASSERT_TRUE(built.ok());
+  ASSERT_TRUE(built.has_value());
   EXPECT_EQ(built->target,
             "/v1/projects/my-project/locations/us-central1/publishers/google/models/"
             "text-embedding-005:predict");

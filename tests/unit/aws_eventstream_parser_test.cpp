@@ -1,4 +1,4 @@
-#include "stream/aws_eventstream_parser.hpp"
+#include "portico/aws_eventstream_parser.hpp"
 
 #include <gtest/gtest.h>
 

@@ -36,7 +36,7 @@ Expected<ConfigNode> parse(std::string_view text) { return parseConfig(text, tes
 
 ConfigNode parseOk(std::string_view text) {
   auto result = parse(text);
-  if (!result.ok()) {
+  if (!result.has_value()) {
     ADD_FAILURE() << "unexpected error for " << text << ": " << result.error().body.dump();
     return ConfigNode{};
   }
@@ -46,7 +46,7 @@ ConfigNode parseOk(std::string_view text) {
 // The "errors" lines of an invalid-config answer.
 std::vector<std::string> problems(std::string_view text) {
   auto result = parse(text);
-  if (result.ok()) {
+  if (result.has_value()) {
     ADD_FAILURE() << "expected an error for " << text;
     return {};
   }
@@ -79,7 +79,7 @@ TEST(ConfigParserTest, NotJsonOrNotObject) {
   for (const char* text : {"not json", "", "{", "{\"provider\":}", "[1,2]", "\"openai\"", "42",
                            "null", "true", "pc-abc123", "{\"a\":1} trailing"}) {
     auto result = parse(text);
-    ASSERT_FALSE(result.ok()) << text;
+    ASSERT_FALSE(result.has_value()) << text;
     EXPECT_EQ(result.error().status, 400);
     EXPECT_EQ(portkeyMembers(result.error().body),
               (json{{"status", "failure"},
@@ -90,7 +90,7 @@ TEST(ConfigParserTest, NotJsonOrNotObject) {
 
 TEST(ConfigParserTest, ProviderWithoutKeyFailsOneOfRule) {
   auto result = parse(R"({"provider":"openai"})");
-  ASSERT_FALSE(result.ok());
+  ASSERT_FALSE(result.has_value());
   EXPECT_EQ(portkeyMembers(result.error().body),
             (json{{"status", "failure"},
                   {"message", "Invalid config passed"},
@@ -223,7 +223,7 @@ TEST(ConfigParserTest, LegacyOptionsConfig) {
   for (const char* text : {R"({"options":[{"provider":"openai","api_key":"x"}]})",
                            R"({"provider":"openai","api_key":"x","options":{"a":1}})"}) {
     auto result = parse(text);
-    ASSERT_FALSE(result.ok()) << text;
+    ASSERT_FALSE(result.has_value()) << text;
     EXPECT_EQ(result.error().status, 400);
     EXPECT_EQ(portkeyMembers(result.error().body),
               (json{{"status", "failure"},
@@ -428,11 +428,11 @@ TEST(ConfigParserTest, CustomHostWithoutCheckerUsesDefaultPolicy) {
   options.provider_ids = {"openai"};
   EXPECT_FALSE(
       parseConfig(R"({"provider":"openai","api_key":"k","custom_host":"http://10.0.0.1"})", options)
-          .ok());
+          .has_value());
   EXPECT_TRUE(
       parseConfig(R"({"provider":"openai","api_key":"k","custom_host":"https://x.example.com"})",
                   options)
-          .ok());
+          .has_value());
 }
 
 TEST(ConfigParserTest, CacheAndTimeoutValues) {
@@ -472,7 +472,7 @@ TEST(ConfigParserHostileTest, DeepJsonNesting) {
   }
   // Unbalanced: not JSON at all.
   auto result = parse(std::string(100000, '['));
-  ASSERT_FALSE(result.ok());
+  ASSERT_FALSE(result.has_value());
   EXPECT_EQ(result.error().body["message"], "Invalid config passed. You need to pass a valid json");
 }
 
@@ -571,12 +571,12 @@ TEST(ConfigParserHostileTest, WrongTypesEverywhere) {
     for (const auto& value : values) {
       json config = {{key, value}};
       auto result = parse(config.dump());
-      if (!result.ok()) {
+      if (!result.has_value()) {
         EXPECT_EQ(result.error().status, 400) << config.dump();
       }
       json nested = {{"strategy", {{"mode", "fallback"}}}, {"targets", {{{key, value}}}}};
       result = parse(nested.dump());
-      if (!result.ok()) {
+      if (!result.has_value()) {
         EXPECT_EQ(result.error().status, 400) << nested.dump();
       }
     }
@@ -631,7 +631,7 @@ TEST(ConfigParserHostileTest, RandomStructuresNeverCrash) {
       config[value.is_string() ? value.get<std::string>() : "provider"] = randomValue(rng, 0);
     }
     auto result = parse(config.dump());
-    if (!result.ok()) {
+    if (!result.has_value()) {
       EXPECT_EQ(result.error().status, 400);
       EXPECT_EQ(result.error().body["status"], "failure");
     }
@@ -646,7 +646,7 @@ TEST(ConfigParserHostileTest, GarbageTextNeverCrashes) {
     const int n = static_cast<int>(rng() % 64);
     for (int k = 0; k < n; ++k) text += alphabet[rng() % alphabet.size()];
     auto result = parse(text);
-    if (!result.ok()) {
+    if (!result.has_value()) {
       EXPECT_EQ(result.error().status, 400);
     }
   }

@@ -19,13 +19,13 @@ class RoutingConditions : public ::testing::Test {
 
   bool matches(const char* query) {
     auto result = evaluateQuery(json::parse(query), context());
-    EXPECT_TRUE(result.ok()) << (result.ok() ? "" : result.error().body.dump());
-    return result.ok() && *result;
+    EXPECT_TRUE(result.has_value()) << (result.has_value() ? "" : result.error().body.dump());
+    return result.has_value() && *result;
   }
 
   std::string errorOf(const char* query) {
     auto result = evaluateQuery(json::parse(query), context());
-    if (result.ok()) {
+    if (result.has_value()) {
       return "no error";
     }
     EXPECT_EQ(result.error().status, 400);
@@ -113,7 +113,7 @@ ConfigNode conditionalNode() {
 TEST_F(RoutingConditions, FirstMatchingConditionPicksTheNamedTarget) {
   auto node = conditionalNode();
   auto chosen = chooseConditionalTarget(node, context());
-  ASSERT_TRUE(chosen.ok());
+  ASSERT_TRUE(chosen.has_value());
   EXPECT_EQ(*chosen, 1u);
   metadata["tier"] = "free";
   EXPECT_EQ(chooseConditionalTarget(node, context()).value(), 2u);
@@ -125,7 +125,7 @@ TEST_F(RoutingConditions, RouterErrorsUsePortkeysMessages) {
   auto node = conditionalNode();
   node.conditions[1].then = "nope";
   auto bad_then = chooseConditionalTarget(node, context());
-  ASSERT_FALSE(bad_then.ok());
+  ASSERT_FALSE(bad_then.has_value());
   EXPECT_EQ(bad_then.error().status, 400);
   EXPECT_EQ(bad_then.error().body["message"],
             "Invalid target name found in the query router: nope");
@@ -134,7 +134,7 @@ TEST_F(RoutingConditions, RouterErrorsUsePortkeysMessages) {
   metadata["tier"] = "other";
   node.default_target.clear();
   auto unresolved = chooseConditionalTarget(node, context());
-  ASSERT_FALSE(unresolved.ok());
+  ASSERT_FALSE(unresolved.has_value());
   EXPECT_EQ(unresolved.error().body["message"], "Query router did not resolve to any valid target");
 
   node.default_target = "ghost";

@@ -5,7 +5,12 @@
 #include <string>
 #include <string_view>
 
-namespace portico::providers {
+#include "portico/usage.hpp"
+
+// OpenAI's wire format, which every client speaks and every translating provider produces: SSE
+// events, chunk and completion skeletons, ids, usage, base64 embeddings. Core code; providers
+// and the relay share it.
+namespace portico::openai {
 
 // "data: <json>\n\n".
 std::string sseData(const nlohmann::json& payload);
@@ -38,4 +43,24 @@ nlohmann::json chatChunk(std::string_view id,
                          long long created,
                          std::string_view provider);
 
-}  // namespace portico::providers
+// A chat.completion skeleton: {id, object, created, model, provider?, choices:[]}.
+nlohmann::json chatCompletion(std::string_view id,
+                              std::string_view model,
+                              long long created,
+                              std::string_view provider);
+
+// A gateway-made id: `prefix` followed by a random UUID's 32 hex digits.
+std::string newId(std::string_view prefix);
+
+// OpenAI's usage object {prompt_tokens, completion_tokens, total_tokens} (+ the details
+// objects when cached or reasoning counts are set). total is the sum of the two counts.
+nlohmann::json usageJson(const Usage& usage);
+
+// OpenAI's base64 embedding: the little-endian float32 bytes of `vector` (numbers; anything
+// else counts as 0), base64-encoded.
+std::string base64Floats(const nlohmann::json& vector);
+
+// The string value of body[key], or "" when the body is not an object or the value no string.
+std::string stringField(const nlohmann::json* body, const char* key);
+
+}  // namespace portico::openai
