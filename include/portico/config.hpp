@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -10,6 +11,7 @@
 #include <vector>
 
 #include "portico/error.hpp"
+#include "portico/provider_settings.hpp"
 
 namespace portico {
 
@@ -58,8 +60,8 @@ struct ConfigNode {
   std::string provider;
   std::optional<std::string> api_key;
   std::optional<std::string> virtual_key;
-  // Every other key of the node, snake_case (resource_name, deployment_id, api_version,
-  // aws_access_key_id, vertex_project_id, anthropic_version, openai_organization, ...).
+  // Every other key of the node, snake_case: the providers' declared settings (resource_name,
+  // aws_access_key_id, vertex_project_id, ...) and any other key, as written.
   nlohmann::json provider_options = nlohmann::json::object();
 
   bool isLeaf() const { return mode.empty() && targets.empty(); }
@@ -71,6 +73,11 @@ struct ConfigParseOptions {
   std::vector<std::string> provider_ids;
   // Other accepted names of those ids (alias -> id); a config naming an alias gets the id.
   std::map<std::string, std::string, std::less<>> provider_aliases;
+  // What the providers declare about their settings: the fields type-checked on every node, the
+  // credential sets of the "one of" rule, the required-together rules, the header aliases of
+  // header-built targets. Built once at start-up (configParseOptions() in provider_registry.hpp);
+  // null: no provider declares anything.
+  std::shared_ptr<const SettingsCatalog> settings;
   // Returns true when a custom host is acceptable (see custom_host_policy.hpp).
   std::function<bool(std::string_view)> is_valid_custom_host;
 };

@@ -1,11 +1,14 @@
 #pragma once
 
 #include <map>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "portico/config.hpp"
 #include "portico/provider_adapter.hpp"
+#include "portico/provider_settings.hpp"
 
 namespace portico {
 
@@ -23,11 +26,18 @@ class ProviderRegistry {
   std::vector<std::string> ids() const;
   // Alias -> id.
   const std::map<std::string, std::string, std::less<>>& aliases() const { return aliases_; }
+  // Every adapter's settings() merged into one catalog. Builds it anew on each call: call it once
+  // at start-up. Throws std::logic_error when two providers declare a setting inconsistently.
+  std::shared_ptr<const SettingsCatalog> settingsCatalog() const;
 
  private:
   std::map<std::string, ProviderAdapterPtr, std::less<>> adapters_;
   std::map<std::string, std::string, std::less<>> aliases_;
 };
+
+// What the config and header parsers need from the registry: ids(), aliases() and
+// settingsCatalog(). is_valid_custom_host is left for the caller to set. Call once at start-up.
+ConfigParseOptions configParseOptions(const ProviderRegistry& registry);
 
 // The one explicit table of built-in providers (providers/builtin_providers.cpp).
 void registerBuiltinProviders(ProviderRegistry& registry);

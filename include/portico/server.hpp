@@ -8,6 +8,7 @@
 #include <utility>
 #include <vector>
 
+#include "portico/observer.hpp"
 #include "portico/provider_registry.hpp"
 
 namespace portico {
@@ -39,6 +40,9 @@ struct ServerOptions {
   // would; tests use it to play a DNS answer that points a custom host at a private address.
   std::vector<std::pair<std::string, std::string>> static_hosts;
   bool access_log = true;
+  // More observers of every request and attempt (metrics, traces, limits, tests), after the
+  // access log. Shared by all workers: each must be safe to call from several threads.
+  std::vector<std::shared_ptr<Observer>> observers;
   // Multiplies every wait between retries (backoff and retry-after). The retry policy still
   // decides with the real values; tests set this small so they need not sleep for seconds.
   double retry_delay_scale = 1.0;

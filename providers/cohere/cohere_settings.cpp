@@ -3,7 +3,15 @@
 namespace portico::providers {
 
 const ProviderSettings& CohereAdapter::settings() const {
-  static const ProviderSettings kSettings;
+  static const ProviderSettings kSettings{
+      .fields =
+          {
+              // The embed input_type when the body has none.
+              {.name = "input_type",
+               .type = SettingType::kAny,
+               .header = "x-portkey-cohere-input-type"},
+          },
+  };
   return kSettings;
 }
 

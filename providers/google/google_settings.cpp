@@ -2,6 +2,7 @@
 
 namespace portico::providers {
 
+// Gemini takes nothing but the API key.
 const ProviderSettings& GoogleAdapter::settings() const {
   static const ProviderSettings kSettings;
   return kSettings;

@@ -12,6 +12,7 @@
 #include "portico/config.hpp"
 #include "portico/custom_host_policy.hpp"
 #include "portico/json_parse.hpp"
+#include "portico/provider_settings.hpp"
 
 namespace portico {
 namespace {
@@ -35,11 +36,6 @@ constexpr std::string_view kModeMessage =
     "Invalid 'mode' value. Must be one of: single, loadbalance, fallback, conditional";
 constexpr std::string_view kCacheModeMessage =
     "Invalid 'cache.mode' value. Must be one of: simple, semantic";
-constexpr std::string_view kVertexMessage =
-    "Invalid configuration. ('vertex_project_id' and 'vertex_region') or "
-    "('vertex_service_account_json' and 'vertex_region') are required for 'vertex-ai' provider. "
-    "Example: { 'provider': 'vertex-ai', 'vertex_project_id': 'my-project-id', 'vertex_region': "
-    "'us-central1', api_key: 'ya29...' }";
 constexpr std::string_view kLegacyMessage =
     "This version of config is not supported in this route. Please migrate to the latest version";
 constexpr std::string_view kForwardSelfMessage =
@@ -63,17 +59,6 @@ constexpr std::string_view kStructuralKeys[] = {"strategy",
                                                 "provider",
                                                 "api_key",
                                                 "virtual_key"};
-
-// Provider fields Portkey's schema types as strings (plus aws_auth_type, read as one).
-constexpr std::string_view kStringFields[] = {"aws_secret_access_key", "aws_access_key_id",
-                                              "aws_session_token",     "aws_region",
-                                              "aws_auth_type",         "vertex_project_id",
-                                              "vertex_region",         "openai_project",
-                                              "openai_organization",   "azure_auth_mode",
-                                              "azure_entra_client_id", "azure_entra_client_secret",
-                                              "azure_entra_tenant_id", "deployment_id",
-                                              "api_version",           "azure_ad_token",
-                                              "azure_model_name"};
 
 constexpr std::string_view kHookArrayKeys[] = {"before_request_hooks", "after_request_hooks"};
 constexpr std::string_view kGuardrailKeys[] = {"input_guardrails", "output_guardrails"};
@@ -148,7 +133,7 @@ std::string lowerAscii(std::string s) {
 
 // Copies an object with snake_case keys; values are untouched. Only config nodes and their
 // strategy/retry/cache objects go through here, so user data (override_params,
-// vertex_service_account_json, condition queries, hooks, guardrails, unknown values) keeps its
+// string-map provider settings, condition queries, hooks, guardrails, unknown values) keeps its
 // keys as written. When both spellings are present the snake_case one wins; of two camelCase
 // spellings of one key, the first in key order wins.
 json normaliseKeys(const json& object) {
@@ -164,7 +149,8 @@ json normaliseKeys(const json& object) {
 
 class Validator {
  public:
-  explicit Validator(const ConfigParseOptions& options) : options_(options) {
+  explicit Validator(const ConfigParseOptions& options)
+      : options_(options), catalog_(options.settings.get()) {
     if (!options_.is_valid_custom_host) fallback_policy_.emplace();
   }
 
@@ -208,9 +194,7 @@ class Validator {
       }
     }
     if (const json* v = get("api_key")) out.api_key = stringAt({"api_key"}, *v);
-    for (std::string_view key : kStringFields) {
-      if (const json* v = get(key)) stringAt({key}, *v);
-    }
+    checkProviderFields(node, SettingType::kString);
     if (const json* v = get("cache")) parseCache(*v, out);
     if (const json* v = get("retry")) parseRetry(*v, out);
     if (const json* v = get("weight")) {
@@ -225,15 +209,7 @@ class Validator {
     }
     if (const json* v = get("custom_host")) out.custom_host = stringAt({"custom_host"}, *v);
     if (const json* v = get("forward_headers")) parseForwardHeaders(*v, out);
-    if (const json* v = get("vertex_service_account_json")) {
-      if (!v->is_object()) {
-        typeError({"vertex_service_account_json"}, "object", *v);
-      } else {
-        for (auto it = v->begin(); it != v->end(); ++it) {
-          stringAt({"vertex_service_account_json", it.key()}, it.value());
-        }
-      }
-    }
+    checkProviderFields(node, SettingType::kStringMap);
     for (std::string_view key : kHookArrayKeys) {
       if (const json* v = get(key)) objectArray(key, *v);
     }
@@ -263,7 +239,7 @@ class Validator {
       if (!contains(kStructuralKeys, it.key())) out.provider_options[it.key()] = it.value();
     }
 
-    if (type_errors_ == errors_before) refineNode(node, depth);
+    if (type_errors_ == errors_before) refineNode(node, out.provider, depth);
   }
 
   bool hasProblems() const { return !lines_.empty(); }
@@ -279,43 +255,70 @@ class Validator {
  private:
   using Extra = std::initializer_list<std::string_view>;
 
-  // The whole-node rules: "one of", custom host, vertex fields.
-  void refineNode(const json& node, int depth) {
+  // Type-checks the node's keys that a provider declares with `type` (Portkey's schema is
+  // global: a field is checked on every node, whatever its provider).
+  void checkProviderFields(const json& node, SettingType type) {
+    if (catalog_ == nullptr) return;
+    for (auto it = node.begin(); it != node.end(); ++it) {
+      const SettingsCatalog::Field* field = catalog_->field(it.key());
+      if (field == nullptr || field->type != type) continue;
+      const json& v = it.value();
+      if (type == SettingType::kString) {
+        stringAt({it.key()}, v);
+      } else if (!v.is_object()) {
+        typeError({it.key()}, "object", v);
+      } else {
+        for (auto member = v.begin(); member != v.end(); ++member) {
+          stringAt({it.key(), member.key()}, member.value());
+        }
+      }
+    }
+  }
+
+  // The whole-node rules: "one of", custom host, the provider's required settings. `provider`
+  // is the node's provider id (aliases resolved), or "".
+  void refineNode(const json& node, const std::string& provider, int depth) {
     const auto get = [&node](std::string_view key) -> const json* {
       auto it = node.find(key);
       return it == node.end() ? nullptr : &*it;
     };
+    // Every field of the group truthy (an empty group always is).
+    const auto complete = [&get](const SettingsCatalog::FieldGroup& group) {
+      return std::all_of(group.begin(), group.end(),
+                         [&get](const std::string& field) { return truthy(get(field)); });
+    };
+    const auto anyComplete = [&complete](const std::vector<SettingsCatalog::FieldGroup>& groups) {
+      return std::any_of(groups.begin(), groups.end(), complete);
+    };
     const json* provider_v = get("provider");
-    const std::string provider =
-        provider_v && provider_v->is_string() ? provider_v->get<std::string>() : "";
     const bool has_provider = provider_v != nullptr;
     const bool has_targets = get("targets") != nullptr;
+    const SettingsCatalog::ProviderRules* rules =
+        catalog_ != nullptr && !provider.empty() ? catalog_->rules(provider) : nullptr;
 
     // The caller decides what a top-level config without provider and targets needs (Portkey
     // answers "Either x-portkey-provider needs to be passed..." before its schema runs).
     const bool skip_one_of = depth == 0 && !truthy(provider_v) && !truthy(get("targets"));
-    const bool vertex_ok =
-        truthy(get("vertex_region")) &&
-        (truthy(get("vertex_service_account_json")) || truthy(get("vertex_project_id")));
     const bool one_of =
         (has_provider && get("api_key") != nullptr) ||
         (get("strategy") != nullptr && has_targets) || truthy(get("cache")) ||
-        truthy(get("retry")) || truthy(get("request_timeout")) || provider == "ollama" ||
-        provider == "triton" ||
-        (truthy(get("aws_access_key_id")) && truthy(get("aws_secret_access_key"))) ||
-        (provider == "vertex-ai" && vertex_ok) ||
-        (provider == "azure-openai" && (truthy(get("api_key")) || truthy(get("azure_ad_token")))) ||
+        truthy(get("retry")) || truthy(get("request_timeout")) ||
+        (rules != nullptr && anyComplete(rules->credentials)) ||
+        (catalog_ != nullptr && anyComplete(catalog_->anyProviderCredentials())) ||
         truthy(get("before_request_hooks")) || truthy(get("after_request_hooks")) ||
         truthy(get("input_guardrails")) || truthy(get("output_guardrails")) ||
         // Beyond Portkey: credentials resolved elsewhere, or a keyless self-hosted endpoint.
-        truthy(get("aws_auth_type")) || truthy(get("azure_auth_mode")) ||
         truthy(get("virtual_key")) || (has_provider && truthy(get("custom_host")));
     if (!skip_one_of && !one_of) problem({}, kOneOfMessage);
 
     if (const json* host = get("custom_host"); truthy(host) && !customHostAllowed(*host)) {
       problem({}, "Invalid custom host");
     }
-    if (provider == "vertex-ai" && !vertex_ok) problem({}, kVertexMessage);
+    if (rules != nullptr) {
+      for (const auto& requirement : rules->required) {
+        if (!anyComplete(requirement.any_of)) problem({}, requirement.message);
+      }
+    }
   }
 
   bool customHostAllowed(const json& host) const {
@@ -618,6 +621,7 @@ class Validator {
   void problem(Extra extra, std::string_view message) { problem<Extra>(extra, message); }
 
   const ConfigParseOptions& options_;
+  const SettingsCatalog* catalog_;
   std::optional<CustomHostPolicy> fallback_policy_;
   std::vector<std::string> path_;
   std::vector<std::string> lines_;

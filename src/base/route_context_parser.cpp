@@ -10,8 +10,9 @@ namespace {
 
 constexpr std::string_view kPrefix = "x-portkey-";
 
-// x-portkey-* headers with a meaning of their own; every other x-portkey-<name> header becomes
-// the provider option <name> (dashes turned into underscores) of a header-built target.
+// x-portkey-* headers with a meaning of their own. Of the others, a header a provider declares
+// becomes that setting of a header-built target (x-portkey-azure-resource-name -> resource_name),
+// and any other x-portkey-<name> header the option <name>, dashes turned into underscores.
 constexpr std::array<std::string_view, 17> kGenericHeaders = {"provider",
                                                               "config",
                                                               "api-key",
@@ -97,8 +98,13 @@ std::string canonicalProvider(const RouteContextOptions& options, std::string na
   return std::find(ids.begin(), ids.end(), name) != ids.end() ? name : std::string();
 }
 
-// A leaf target built from x-portkey-provider and the provider-specific headers.
-void fillLeafFromHeaders(const HeaderList& headers, std::string provider, ConfigNode& node) {
+// A leaf target built from x-portkey-provider and the provider-specific headers. Declared
+// headers are looked up among every provider's (as config fields are), so a setting that counts
+// for any provider (AWS keys) arrives whatever the target's provider.
+void fillLeafFromHeaders(const HeaderList& headers,
+                         std::string provider,
+                         const SettingsCatalog* catalog,
+                         ConfigNode& node) {
   node.provider = std::move(provider);
   if (auto key = headerApiKey(headers)) {
     node.api_key = std::move(*key);
@@ -112,6 +118,11 @@ void fillLeafFromHeaders(const HeaderList& headers, std::string provider, Config
     }
     std::string_view rest = std::string_view(name).substr(kPrefix.size());
     if (std::find(kGenericHeaders.begin(), kGenericHeaders.end(), rest) != kGenericHeaders.end()) {
+      continue;
+    }
+    if (const SettingsCatalog::Field* field =
+            catalog != nullptr ? catalog->fieldForHeader(name) : nullptr) {
+      node.provider_options[field->name] = value;
       continue;
     }
     std::string key(rest);
@@ -202,7 +213,7 @@ Expected<RouteContext> parseRouteContext(const HeaderList& headers,
   if (id.empty()) {
     return errors::invalidProvider();
   }
-  fillLeafFromHeaders(headers, std::move(id), ctx.config);
+  fillLeafFromHeaders(headers, std::move(id), options.config.settings.get(), ctx.config);
   return ctx;
 }
 

@@ -1,5 +1,7 @@
 #include "proxy/request_parts.hpp"
 
+#include "proxy/provider_steps.hpp"
+
 #include <algorithm>
 #include <string>
 
@@ -35,11 +37,6 @@ struct PartsRun {
 
 bool isSuccess(int status) { return status >= 200 && status < 300; }
 
-MappedResponse errorResponse(const GatewayError& error) {
-  return MappedResponse{error.status, "application/json",
-                        error.body.dump(-1, ' ', false, json::error_handler_t::replace)};
-}
-
 Awaitable<PartResult> callPart(PartsRun* run, std::size_t index) {
   ClientRequest part = run->request;
   const std::string raw = run->bodies[index].dump();
@@ -48,19 +45,16 @@ Awaitable<PartResult> callPart(PartsRun* run, std::size_t index) {
   part.body_modified = true;
   part.stream = false;
   PartResult result;
-  Expected<UpstreamRequest> built = [&]() -> Expected<UpstreamRequest> {
-    try {
-      return run->adapter.buildRequest(part, run->target);
-    } catch (const std::exception& e) {
-      return errors::failure(
-          400, std::string("Invalid request for ") + run->target.provider + ": " + e.what());
-    }
-  }();
-  if (!built) {
-    result.response = errorResponse(built.error());
+  auto call = openCall(run->adapter, part, run->target);
+  if (!call) {
+    result.response = errorAnswer(call.error());
     co_return result;
   }
-  built->check_address = !run->target.custom_host.empty();
+  auto built = buildUpstream(**call, run->target);
+  if (!built) {
+    result.response = errorAnswer(built.error());
+    co_return result;
+  }
   auto started = co_await run->worker.client.start(built.value(), run->deadline, nullptr);
   if (auto* failure = std::get_if<upstream::Failure>(&started)) {
     result.failure = *failure;
@@ -75,15 +69,9 @@ Awaitable<PartResult> callPart(PartsRun* run, std::size_t index) {
     result.failure = *failure;
     co_return result;
   }
-  std::string content_type(exchange->headers()[http::field::content_type]);
-  try {
-    result.response = run->adapter.mapResponse(
-        part, run->target,
-        UpstreamReply{exchange->status(), std::move(content_type), std::move(body)});
-  } catch (const std::exception& e) {
-    result.response = errorResponse(errors::providerError(
-        502, run->target.provider, std::string("unexpected response: ") + e.what()));
-  }
+  result.response = mapAnswer(**call, run->target,
+                              UpstreamReply{exchange->status(), exchange->contentType(),
+                                            std::move(body), exchange->headerList()});
   co_return result;
 }
 
@@ -103,6 +91,7 @@ Awaitable<void> runLane(PartsRun* run) {
 
 Awaitable<PartsOutcome> callParts(WorkerContext& worker,
                                   const ProviderAdapter& adapter,
+                                  ProviderCall& call,
                                   const ClientRequest& request,
                                   const Target& target,
                                   std::vector<nlohmann::json> parts,
@@ -147,14 +136,7 @@ Awaitable<PartsOutcome> callParts(WorkerContext& worker,
   for (auto& result : run.results) {
     answers.push_back(std::move(*result.response));
   }
-  try {
-    auto call = adapter.open(request, target);
-    outcome.response = call ? (*call)->joinResponses(std::move(answers))
-                            : MappedResponse{500, "application/json", call.error().body.dump()};
-  } catch (const std::exception& e) {
-    outcome.response = errorResponse(errors::providerError(
-        502, target.provider, std::string("unexpected response: ") + e.what()));
-  }
+  outcome.response = joinParts(call, target, std::move(answers));
   co_return outcome;
 }
 

@@ -5,7 +5,7 @@
 #include <optional>
 #include <vector>
 
-#include "proxy/forwarder.hpp"
+#include "proxy/worker_context.hpp"
 
 namespace portico::proxy {
 
@@ -17,11 +17,12 @@ struct PartsOutcome {
   std::chrono::microseconds upstream_time{0};
 };
 
-// Sends every part, at most a few at a time on this worker, and joins the 2xx answers with
-// adapter.joinResponses(). Parts are not cancelled one by one when the client hangs up; each is
+// Sends every part (each its own provider call), at most a few at a time on this worker, and
+// joins the 2xx answers with call.joinResponses() (`call` is the whole request's). Parts are not cancelled one by one when the client hangs up; each is
 // bounded by `deadline` and the read timeout, and the caller checks the client afterwards.
 Awaitable<PartsOutcome> callParts(WorkerContext& worker,
                                   const ProviderAdapter& adapter,
+                                  ProviderCall& call,
                                   const ClientRequest& request,
                                   const Target& target,
                                   std::vector<nlohmann::json> parts,

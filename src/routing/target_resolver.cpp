@@ -33,8 +33,7 @@ Inherited inherit(const Inherited& parent, const ConfigNode& node) {
   return out;
 }
 
-Target resolveTarget(const ConfigNode& leaf, const Inherited& parent, const RouteContext& ctx) {
-  Inherited settings = inherit(parent, leaf);
+Target resolveTarget(const ConfigNode& leaf, const Inherited& settings, const RouteContext& ctx) {
   Target target;
   target.provider = leaf.provider;
   target.api_key = leaf.api_key.value_or("");
@@ -42,7 +41,7 @@ Target resolveTarget(const ConfigNode& leaf, const Inherited& parent, const Rout
   if (leaf.virtual_key) {
     target.options["virtual_key"] = *leaf.virtual_key;
   }
-  target.override_params = std::move(settings.override_params);
+  target.override_params = settings.override_params;
   target.custom_host = ctx.custom_host.value_or(settings.custom_host.value_or(""));
   if (ctx.forward_headers) {
     target.forward_headers = *ctx.forward_headers;

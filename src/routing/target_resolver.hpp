@@ -25,8 +25,9 @@ struct Inherited {
 // What `node` passes to its children, given what it received from its parent.
 Inherited inherit(const Inherited& parent, const ConfigNode& node);
 
-// The Target for a leaf, with inherited settings applied and request headers (custom host,
-// forward headers, request timeout, strict mode) winning over the config.
-Target resolveTarget(const ConfigNode& leaf, const Inherited& parent, const RouteContext& ctx);
+// The Target for a leaf, given the leaf's own settings (inherit(parent, leaf), computed once by
+// the plan walk), with request headers (custom host, forward headers, request timeout, strict
+// mode) winning over the config.
+Target resolveTarget(const ConfigNode& leaf, const Inherited& settings, const RouteContext& ctx);
 
 }  // namespace portico::routing

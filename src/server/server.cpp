@@ -2,7 +2,6 @@
 
 #include <spdlog/spdlog.h>
 
-#include <boost/asio/ssl/context.hpp>
 #include <mutex>
 #include <random>
 #include <stdexcept>
@@ -10,37 +9,11 @@
 #include <unordered_map>
 
 #include "portico/custom_host_policy.hpp"
-#include "routing/response_cache.hpp"
+#include "portico/encoding.hpp"
 #include "server/session.hpp"
 
 namespace portico {
 namespace {
-
-std::string makeTraceId() {
-  thread_local std::mt19937_64 random{std::random_device{}()};
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::uint64_t a = random();
-  std::uint64_t b = random();
-  // A version-4 UUID, so tracing systems that expect UUIDs accept it.
-  a = (a & 0xffffffffffff0fffULL) | 0x0000000000004000ULL;
-  b = (b & 0x3fffffffffffffffULL) | 0x8000000000000000ULL;
-  std::string out;
-  out.reserve(36);
-  for (int i = 15; i >= 0; --i) {
-    out += kHex[(a >> (i * 4)) & 0xf];
-    if (i == 8 || i == 4) {
-      out += '-';
-    }
-  }
-  out += '-';
-  for (int i = 15; i >= 0; --i) {
-    out += kHex[(b >> (i * 4)) & 0xf];
-    if (i == 12) {
-      out += '-';
-    }
-  }
-  return out;
-}
 
 void logException(std::exception_ptr e) {
   if (!e) {
@@ -60,12 +33,9 @@ struct Server::Impl {
   std::shared_ptr<const ProviderRegistry> registry;
   CustomHostPolicy host_policy;
   RouteContextOptions route_options;
-  std::unique_ptr<net::ssl::context> tls;
-  // Shared by every worker; only requests whose config enables caching touch it.
+  // The TLS context, response cache, buffer budget and observers every worker shares.
   // Declared before the workers, so it outlives them.
-  std::unique_ptr<routing::ResponseCache> cache;
-  // Shared by every worker, like the cache.
-  std::unique_ptr<upstream::BufferBudget> buffer_budget;
+  std::unique_ptr<proxy::SharedResources> shared;
   std::vector<std::unique_ptr<server::Worker>> workers;
   std::vector<std::thread> threads;
   unsigned short port = 0;
@@ -76,8 +46,7 @@ struct Server::Impl {
         registry(std::move(reg)),
         host_policy(options.trusted_custom_hosts.empty() ? CustomHostPolicy::defaultTrustedHosts()
                                                          : options.trusted_custom_hosts) {
-    route_options.config.provider_ids = registry->ids();
-    route_options.config.provider_aliases = registry->aliases();
+    route_options.config = configParseOptions(*registry);
     route_options.config.is_valid_custom_host = [this](std::string_view url) {
       // Clients repeat the same few custom hosts; remember verdicts per worker thread (the
       // policy never changes while the server runs).
@@ -93,10 +62,7 @@ struct Server::Impl {
       verdicts.emplace(std::string(url), allowed);
       return allowed;
     };
-    route_options.make_trace_id = &makeTraceId;
-    cache = std::make_unique<routing::MemoryResponseCache>(options.cache_max_bytes,
-                                                           options.cache_clock);
-    buffer_budget = std::make_unique<upstream::BufferBudget>(options.max_buffered_upstream_bytes);
+    route_options.make_trace_id = &randomUuid;
   }
 
   void bind(server::Worker& worker, unsigned short bind_port) {
@@ -137,7 +103,7 @@ struct Server::Impl {
     for (auto* entry : worker.sessions) {
       entry->stream->close();
     }
-    worker.client.pool().clear();
+    worker.gateway.closeIdleConnections();
   }
 };
 
@@ -151,16 +117,15 @@ Server::~Server() {
 
 void Server::start() {
   auto& impl = *impl_;
-  impl.tls = upstream::makeTlsContext(impl.options.ca_file);
+  impl.shared = std::make_unique<proxy::SharedResources>(impl.options);
   int threads = impl.options.threads > 0 ? impl.options.threads
                                          : static_cast<int>(std::thread::hardware_concurrency());
   threads = std::max(1, threads);
   unsigned short port = impl.options.port;
   for (int i = 0; i < threads; ++i) {
-    auto worker =
-        std::make_unique<server::Worker>(impl.options, *impl.registry, impl.route_options,
-                                         *impl.tls, impl.host_policy, *impl.buffer_budget);
-    worker->context.cache = impl.cache.get();
+    auto worker = std::make_unique<server::Worker>(impl.options, *impl.registry,
+                                                   impl.route_options, impl.host_policy,
+                                                   *impl.shared);
     try {
       impl.bind(*worker, port);
     } catch (const std::exception& e) {

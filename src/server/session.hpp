@@ -3,22 +3,22 @@
 #include <unordered_set>
 
 #include "net.hpp"
-#include "proxy/forwarder.hpp"
+#include "proxy/gateway.hpp"
 
 namespace portico::server {
 
-// One worker thread's world: its event loop, its upstream client and pool, its sessions.
+// One worker thread's world: its event loop, its gateway (pipeline and upstream pool), its
+// listener and sessions.
 struct Worker {
   Worker(const ServerOptions& options,
          const ProviderRegistry& registry,
          const RouteContextOptions& route_options,
-         net::ssl::context& tls,
          const CustomHostPolicy& host_policy,
-         upstream::BufferBudget& buffer_budget);
+         proxy::SharedResources& shared);
 
+  const ServerOptions& options;
   net::io_context ioc{1};
-  upstream::Client client;
-  proxy::WorkerContext context;
+  proxy::Gateway gateway;
   tcp::acceptor acceptor{ioc};
   bool draining = false;
   // Open client connections, so shutdown can close the idle ones and, after the grace

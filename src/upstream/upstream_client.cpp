@@ -1,5 +1,7 @@
 #include "upstream/upstream_client.hpp"
 
+#include "http/header_lists.hpp"
+
 #include <openssl/ssl.h>
 
 #include <algorithm>
@@ -145,6 +147,16 @@ Awaitable<beast::error_code> Exchange::readHeader() {
     broken_ = true;
   }
   co_return ec;
+}
+
+HeaderList Exchange::headerList() const { return edge::toHeaderList(headers()); }
+
+std::string Exchange::contentType() const {
+  return std::string(headers()[http::field::content_type]);
+}
+
+std::string Exchange::contentEncoding() const {
+  return std::string(headers()[http::field::content_encoding]);
 }
 
 Awaitable<std::optional<Failure>> Exchange::readSome(std::string& out) {

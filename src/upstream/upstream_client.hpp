@@ -10,7 +10,8 @@
 #include <variant>
 #include <vector>
 
-#include "net.hpp"
+#include "cancel_token.hpp"
+#include "http/beast_http.hpp"
 #include "portico/custom_host_policy.hpp"
 #include "portico/http_types.hpp"
 #include "upstream/buffer_budget.hpp"
@@ -45,17 +46,7 @@ struct Failure {
   std::string detail;  // human-readable, never contains request headers or bodies
 };
 
-// Lets the client side of a request abort the upstream side (client disconnected).
-struct CancelToken {
-  bool cancelled = false;
-  beast::tcp_stream* active = nullptr;  // the upstream stream with an operation pending
-  void cancel() {
-    cancelled = true;
-    if (active != nullptr) {
-      active->cancel();
-    }
-  }
-};
+using portico::CancelToken;
 
 // One plain or TLS connection to (scheme, host, port).
 class Connection {
@@ -112,6 +103,10 @@ class Exchange {
 
   int status() const { return parser_.get().result_int(); }
   const http::fields& headers() const { return parser_.get().base(); }
+  // The answer's headers as the pipeline sees them: lower-case names, in order.
+  HeaderList headerList() const;
+  std::string contentType() const;
+  std::string contentEncoding() const;
   bool done() const { return parser_.is_done(); }
 
   // Appends the next piece of the body to `out` (at most one read's worth).

@@ -191,6 +191,8 @@ inline const CustomHostPolicy& defaultHostPolicy() {
 inline ConfigParseOptions configOptions() {
   ConfigParseOptions options;
   options.provider_ids = registry().ids();
+  options.provider_aliases = registry().aliases();
+  options.settings = registry().settingsCatalog();
   options.is_valid_custom_host = [](std::string_view url) {
     return defaultHostPolicy().isAllowed(url);
   };

@@ -5,6 +5,8 @@
 #include <chrono>
 #include <string>
 
+#include "portico/encoding.hpp"
+
 namespace portico::aws {
 namespace {
 
@@ -72,15 +74,16 @@ TEST(AwsSigV4Test, AmzDate) {
             "20240229T235959Z");
 }
 
+// SigV4's URI encoding is portico::percentEncode: '/' kept in paths, encoded elsewhere.
 TEST(AwsSigV4Test, UriEncode) {
-  EXPECT_EQ(uriEncode("AZaz09-_.~", true), "AZaz09-_.~");
-  EXPECT_EQ(uriEncode("a b/c:d", true), "a%20b%2Fc%3Ad");
-  EXPECT_EQ(uriEncode("a b/c:d", false), "a%20b/c%3Ad");
-  EXPECT_EQ(uriEncode("%3A+=&", false), "%253A%2B%3D%26");
-  EXPECT_EQ(uriEncode("\xE1\x88\xB4", true), "%E1%88%B4");
-  EXPECT_EQ(encodePathSegment("anthropic.claude-3-sonnet-20240229-v1:0"),
+  EXPECT_EQ(percentEncode("AZaz09-_.~"), "AZaz09-_.~");
+  EXPECT_EQ(percentEncode("a b/c:d"), "a%20b%2Fc%3Ad");
+  EXPECT_EQ(percentEncode("a b/c:d", true), "a%20b/c%3Ad");
+  EXPECT_EQ(percentEncode("%3A+=&", true), "%253A%2B%3D%26");
+  EXPECT_EQ(percentEncode("\xE1\x88\xB4"), "%E1%88%B4");
+  EXPECT_EQ(percentEncode("anthropic.claude-3-sonnet-20240229-v1:0"),
             "anthropic.claude-3-sonnet-20240229-v1%3A0");
-  EXPECT_EQ(encodePathSegment("arn:aws:bedrock:us-east-1:1:inference-profile/x"),
+  EXPECT_EQ(percentEncode("arn:aws:bedrock:us-east-1:1:inference-profile/x"),
             "arn%3Aaws%3Abedrock%3Aus-east-1%3A1%3Ainference-profile%2Fx");
 }
 
@@ -355,8 +358,8 @@ TEST(AwsSigV4Test, BedrockPathIsDoubleEncoded) {
   SigningInput in;
   in.method = "POST";
   in.host = "bedrock-runtime.us-east-1.amazonaws.com";
-  in.path = "/model/" + encodePathSegment("anthropic.claude-3-5-sonnet-20240620-v1:0") +
-            "/converse-stream";
+  in.path =
+      "/model/" + percentEncode("anthropic.claude-3-5-sonnet-20240620-v1:0") + "/converse-stream";
   EXPECT_EQ(in.path, "/model/anthropic.claude-3-5-sonnet-20240620-v1%3A0/converse-stream");
   in.headers = {{"content-type", "application/json"}, {"accept", "application/json"}};
   in.payload = R"({"messages":[{"role":"user","content":[{"text":"hi"}]}]})";
@@ -390,7 +393,7 @@ TEST(AwsSigV4Test, BedrockWithSessionTokenAndContentSha) {
   SigningInput in;
   in.method = "POST";
   in.host = "bedrock-runtime.eu-west-3.amazonaws.com";
-  in.path = "/model/" + encodePathSegment("mistral.mistral-large-2402-v1:0") + "/converse";
+  in.path = "/model/" + percentEncode("mistral.mistral-large-2402-v1:0") + "/converse";
   in.headers = {{"content-type", "application/json"}};
   in.payload = "{}";
   in.region = "eu-west-3";

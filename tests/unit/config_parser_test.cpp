@@ -6,6 +6,7 @@
 
 #include "portico/config.hpp"
 #include "portico/custom_host_policy.hpp"
+#include "portico/provider_registry.hpp"
 
 namespace portico {
 namespace {
@@ -23,9 +24,20 @@ const char* const kOneOf =
     "Invalid configuration. It must have either 'provider' and 'api_key', or 'strategy' and "
     "'targets', or 'cache', or 'retry', or 'request_timeout'";
 
+// The built-in providers' declared settings (typed fields, credential sets, the vertex rule).
+std::shared_ptr<const SettingsCatalog> builtinSettings() {
+  static const std::shared_ptr<const SettingsCatalog> catalog = [] {
+    ProviderRegistry registry;
+    registerBuiltinProviders(registry);
+    return registry.settingsCatalog();
+  }();
+  return catalog;
+}
+
 ConfigParseOptions testOptions() {
   ConfigParseOptions options;
   options.provider_ids = {"openai", "anthropic", "azure-openai", "bedrock", "vertex-ai", "ollama"};
+  options.settings = builtinSettings();
   options.is_valid_custom_host = [policy = CustomHostPolicy()](std::string_view url) {
     return policy.isAllowed(url);
   };

@@ -1,13 +1,24 @@
 #include <gtest/gtest.h>
 
+#include "portico/provider_registry.hpp"
 #include "portico/route_context.hpp"
 
 namespace portico {
 namespace {
 
+std::shared_ptr<const SettingsCatalog> builtinSettings() {
+  static const std::shared_ptr<const SettingsCatalog> catalog = [] {
+    ProviderRegistry registry;
+    registerBuiltinProviders(registry);
+    return registry.settingsCatalog();
+  }();
+  return catalog;
+}
+
 RouteContextOptions options() {
   RouteContextOptions o;
   o.config.provider_ids = {"anthropic", "azure-openai", "bedrock", "ollama", "openai"};
+  o.config.settings = builtinSettings();
   o.config.is_valid_custom_host = [](std::string_view url) {
     return url.starts_with("http://127.0.0.1") || url.starts_with("https://api.example.com");
   };
@@ -73,12 +84,17 @@ TEST(RouteContextParser, ProviderSpecificHeadersBecomeOptions) {
                                 {"x-portkey-azure-resource-name", "res"},
                                 {"x-portkey-azure-deployment-id", "dep"},
                                 {"x-portkey-aws-region", "eu-west-1"},
+                                {"x-portkey-mistral-fim-completion", "true"},
                                 {"x-portkey-trace-id", "t-1"}},
                                options());
   ASSERT_TRUE(ctx);
-  EXPECT_EQ(ctx->config.provider_options["azure_resource_name"], "res");
-  EXPECT_EQ(ctx->config.provider_options["azure_deployment_id"], "dep");
+  // Declared headers become the provider's settings under their config names.
+  EXPECT_EQ(ctx->config.provider_options["resource_name"], "res");
+  EXPECT_EQ(ctx->config.provider_options["deployment_id"], "dep");
   EXPECT_EQ(ctx->config.provider_options["aws_region"], "eu-west-1");
+  EXPECT_FALSE(ctx->config.provider_options.contains("azure_resource_name"));
+  // Any other x-portkey-<name> header: <name>, dashes to underscores.
+  EXPECT_EQ(ctx->config.provider_options["mistral_fim_completion"], "true");
   EXPECT_FALSE(ctx->config.provider_options.contains("trace_id"));
   EXPECT_EQ(ctx->trace_id, "t-1");
 }

@@ -1,0 +1,39 @@
+#include "http/header_lists.hpp"
+
+#include "portico/encoding.hpp"
+#include "portico/header_hygiene.hpp"
+
+namespace portico::edge {
+
+HeaderList toHeaderList(const http::fields& fields) {
+  HeaderList out;
+  for (const auto& field : fields) {
+    out.emplace_back(asciiLower(field.name_string()), std::string(field.value()));
+  }
+  return out;
+}
+
+void insertSafeHeaders(http::fields& fields, const HeaderList& headers) {
+  for (const auto& [name, value] : headers) {
+    if (isValidHeaderName(name) && isValidHeaderValue(value)) {
+      fields.insert(name, value);
+    }
+  }
+}
+
+std::optional<std::string> joinedTransferEncoding(const http::fields& fields) {
+  auto [first, last] = fields.equal_range(http::field::transfer_encoding);
+  if (first == last) {
+    return std::nullopt;
+  }
+  std::string joined;
+  for (auto it = first; it != last; ++it) {
+    if (!joined.empty()) {
+      joined += ", ";
+    }
+    joined += it->value();
+  }
+  return joined;
+}
+
+}  // namespace portico::edge

@@ -1,0 +1,49 @@
+#pragma once
+
+#include <chrono>
+#include <string>
+
+#include "net.hpp"
+#include "portico/http_types.hpp"
+
+namespace portico::edge {
+
+// One request as read off a client connection.
+struct IncomingRequest {
+  std::string method;
+  std::string target;  // the request-target as sent
+  unsigned version = 11;
+  bool keep_alive = true;
+  bool head = false;  // a HEAD request: answer without a body
+  HeaderList headers;
+  std::string body;
+};
+
+struct ReaderLimits {
+  std::size_t max_header_bytes = 64 * 1024;
+  std::size_t max_body_bytes = 32 * 1024 * 1024;
+  std::chrono::milliseconds request_read_timeout{30'000};
+  std::chrono::milliseconds keep_alive_timeout{75'000};
+};
+
+// Reads requests from one client connection: the header (within the keep-alive timeout after
+// the first request), the Transfer-Encoding check, "100 Continue", the body. Answers framing
+// problems itself (400, 413, 501) and then reports the connection closed.
+class RequestReader {
+ public:
+  RequestReader(beast::tcp_stream& stream, ReaderLimits limits);
+  ~RequestReader();
+
+  // The next request, or false when the connection is done (closed, timed out, or answered with
+  // an error). `busy` is set once a request header has arrived.
+  Awaitable<bool> next(IncomingRequest& out, bool& busy);
+
+ private:
+  struct Buffer;
+  beast::tcp_stream& stream_;
+  ReaderLimits limits_;
+  std::unique_ptr<Buffer> buffer_;
+  bool first_ = true;
+};
+
+}  // namespace portico::edge

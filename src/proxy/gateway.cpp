@@ -1,0 +1,137 @@
+#include "proxy/gateway.hpp"
+
+#include "proxy/access_log.hpp"
+#include "proxy/request_pipeline.hpp"
+#include "proxy/stream_relay.hpp"
+#include "routing/response_cache.hpp"
+
+namespace portico::proxy {
+
+using Clock = std::chrono::steady_clock;
+
+struct SharedResources::Parts {
+  std::unique_ptr<net::ssl::context> tls;
+  std::unique_ptr<routing::ResponseCache> cache;
+  std::unique_ptr<upstream::BufferBudget> buffer_budget;
+  AccessLog access_log;
+  std::vector<Observer*> observers;
+};
+
+SharedResources::SharedResources(const ServerOptions& options)
+    : parts_(std::make_unique<Parts>()) {
+  parts_->tls = upstream::makeTlsContext(options.ca_file);
+  parts_->cache =
+      std::make_unique<routing::MemoryResponseCache>(options.cache_max_bytes, options.cache_clock);
+  parts_->buffer_budget =
+      std::make_unique<upstream::BufferBudget>(options.max_buffered_upstream_bytes);
+  if (options.access_log) {
+    parts_->observers.push_back(&parts_->access_log);
+  }
+  for (const auto& observer : options.observers) {
+    parts_->observers.push_back(observer.get());
+  }
+}
+
+SharedResources::~SharedResources() = default;
+
+struct Gateway::Impl {
+  Impl(const ServerOptions& options,
+       const ProviderRegistry& registry,
+       const RouteContextOptions& route_options,
+       const CustomHostPolicy& host_policy,
+       SharedResources::Parts& shared)
+      : client(*shared.tls,
+               upstream::UpstreamSettings{options.upstream_connect_timeout,
+                                          options.upstream_read_timeout, options.pool_idle_timeout,
+                                          options.pool_max_idle_per_host, options.static_hosts},
+               &host_policy),
+        context{options, registry, route_options, client} {
+    context.cache = shared.cache.get();
+    context.buffer_budget = shared.buffer_budget.get();
+    for (auto* observer : shared.observers) {
+      context.observers.add(observer);
+    }
+  }
+
+  upstream::Client client;
+  WorkerContext context;
+};
+
+Gateway::Gateway(const ServerOptions& options,
+                 const ProviderRegistry& registry,
+                 const RouteContextOptions& route_options,
+                 const CustomHostPolicy& host_policy,
+                 SharedResources& shared)
+    : impl_(std::make_unique<Impl>(options, registry, route_options, host_policy, shared.parts())) {
+}
+
+Gateway::~Gateway() = default;
+
+namespace {
+
+RequestOutcome outcomeOf(const Attempt& attempt) {
+  const Reply& reply = attempt.reply;
+  RequestOutcome outcome;
+  outcome.status = reply.status;
+  outcome.provider = reply.provider;
+  outcome.model = reply.model;
+  outcome.option_index = attempt.option_index;
+  outcome.cache_status = attempt.cache_status;
+  outcome.retry_count = attempt.retry_count;
+  outcome.usage = reply.usage;
+  outcome.upstream_time = reply.upstream_time;
+  return outcome;
+}
+
+}  // namespace
+
+Awaitable<bool> Gateway::serve(GatewayRequest request,
+                               std::string_view log_path,
+                               edge::AnswerWriter& writer,
+                               CancelToken* cancel) {
+  auto& context = impl_->context;
+  RequestInfo info{request.method, log_path, request.endpoint, true, {}, Clock::now()};
+  context.observers.requestStarted(info);
+  std::string trace_id;
+  Attempt attempt = co_await runPipeline(context, request, cancel, info, trace_id);
+  Reply& reply = attempt.reply;
+  RequestOutcome outcome = outcomeOf(attempt);
+  bool ok = false;
+  if (reply.client_gone) {
+    outcome.status = 499;
+    outcome.client_gone = true;
+  } else if (reply.stream) {
+    outcome.streamed = true;
+    const auto relayed = co_await relayStream(reply, writer, trace_id);
+    ok = relayed.client_ok;
+    outcome.client_gone = !relayed.client_ok;
+    outcome.stream_broken = relayed.stream_broken;
+    outcome.usage = relayed.usage;
+  } else {
+    ok = co_await writer.writeComplete(reply.status, reply.content_type, std::move(reply.body),
+                                       reply.headers);
+  }
+  outcome.ended = Clock::now();
+  context.observers.requestEnded(info, outcome);
+  co_return ok;
+}
+
+void Gateway::answeredLocally(std::string_view method,
+                              std::string_view path,
+                              int status,
+                              Clock::time_point started) const {
+  const auto& observers = impl_->context.observers;
+  if (observers.empty()) {
+    return;
+  }
+  RequestInfo info{method, path, Endpoint::kPassthrough, false, {}, started};
+  observers.requestStarted(info);
+  RequestOutcome outcome;
+  outcome.status = status;
+  outcome.ended = Clock::now();
+  observers.requestEnded(info, outcome);
+}
+
+void Gateway::closeIdleConnections() { impl_->client.pool().clear(); }
+
+}  // namespace portico::proxy

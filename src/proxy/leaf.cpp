@@ -1,0 +1,121 @@
+#include "proxy/leaf.hpp"
+
+#include "proxy/credentials.hpp"
+#include "proxy/response_cache_glue.hpp"
+#include "routing/retry_policy.hpp"
+
+namespace portico::proxy {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// Waits `delay` (scaled by options.retry_delay_scale) before a retry, in short slices so a
+// client that hangs up is noticed. Returns false when the client went away.
+Awaitable<bool> waitBeforeRetry(RequestState& state, std::chrono::milliseconds delay) {
+  const double scale = std::max(0.0, state.worker.options.retry_delay_scale);
+  auto remaining = std::chrono::duration_cast<std::chrono::microseconds>(
+      std::chrono::duration<double, std::micro>(static_cast<double>(delay.count()) * 1000.0 *
+                                                scale));
+  auto executor = co_await net::this_coro::executor;
+  net::steady_timer timer(executor);
+  constexpr std::chrono::microseconds kSlice = std::chrono::milliseconds(100);
+  while (remaining.count() > 0) {
+    if (state.cancel != nullptr && state.cancel->cancelled) {
+      co_return false;
+    }
+    const auto step = std::min(remaining, kSlice);
+    timer.expires_after(step);
+    auto waited = co_await timer.async_wait(kUseTuple);
+    (void)waited;
+    remaining -= step;
+  }
+  co_return state.cancel == nullptr || !state.cancel->cancelled;
+}
+
+// The tries of one leaf: the first, then retries as `retry` allows.
+Awaitable<Attempt> tryWithRetries(RequestState& state,
+                                  const ProviderAdapter& adapter,
+                                  const LeafRequest& leaf,
+                                  const Target& target,
+                                  const RetrySettings& retry,
+                                  const std::string& option_index) {
+  std::chrono::milliseconds waited{0};
+  Attempt attempt;
+  for (int retries = 0;; ++retries) {
+    AttemptInfo info{target.provider, leaf.model(), option_index, retries, Clock::now()};
+    state.worker.observers.attemptStarted(state.info, info);
+    attempt = co_await runAttempt(state, adapter, leaf, target, info);
+    attempt.option_index = option_index;
+    info.failure = attempt.failure;
+    state.worker.observers.attemptEnded(state.info, info);
+    routing::AttemptOutcome outcome;
+    outcome.status = attempt.reply.status;
+    outcome.network_error = attempt.network_error;
+    outcome.final = attempt.gateway_exception || attempt.reply.client_gone;
+    outcome.headers = &attempt.reply.headers;
+    std::uniform_real_distribution<double> unit(0.0, 1.0);
+    const auto decision =
+        routing::decideRetry(retry, retries, outcome, waited, unit(state.worker.random));
+    if (!decision.retry) {
+      attempt.retry_count = decision.reported_count;
+      break;
+    }
+    state.worker.observers.retrying(state.info, info, decision.delay);
+    const bool client_here = co_await waitBeforeRetry(state, decision.delay);
+    waited += decision.delay;
+    if (!client_here) {
+      attempt.reply.client_gone = true;
+      attempt.retry_count = retries;
+      break;
+    }
+  }
+  co_return attempt;
+}
+
+}  // namespace
+
+Awaitable<Attempt> callLeaf(RequestState& state,
+                            const ConfigNode& node,
+                            const routing::Inherited& settings,
+                            std::string option_index) {
+  Target target = routing::resolveTarget(node, settings, state.ctx);
+  const auto* adapter = state.worker.registry.find(target.provider);
+  if (adapter == nullptr) {
+    co_return fromError(errors::failure(500, "Provider " + target.provider + " not found"),
+                        std::move(option_index));
+  }
+  if (!adapter->supports(state.request.endpoint)) {
+    co_return fromError(
+        errors::unsupportedEndpoint(endpointName(state.request.endpoint), target.provider),
+        std::move(option_index));
+  }
+  if (auto ready = co_await resolveCredentials(state.worker, *adapter, target, state.cancel);
+      !ready) {
+    co_return fromError(ready.error(), std::move(option_index));
+  }
+  const LeafRequest leaf(state, target);
+  const auto cache = planCache(state, leaf, target, settings.cache);
+  std::string cache_status = "DISABLED";
+  if (cache) {
+    cache_status = state.ctx.cache_force_refresh ? "REFRESH" : "MISS";
+    if (!state.ctx.cache_force_refresh) {
+      if (auto hit = cachedAttempt(state, *cache)) {
+        state.worker.observers.cacheLooked(state.info, "HIT");
+        hit->option_index = std::move(option_index);
+        hit->reply.model = leaf.model();
+        co_return std::move(*hit);
+      }
+    }
+    state.worker.observers.cacheLooked(state.info, cache_status);
+  }
+  Attempt attempt = co_await tryWithRetries(state, *adapter, leaf, target,
+                                            settings.retry.value_or(RetrySettings{}), option_index);
+  attempt.cache_status = cache_status;
+  attempt.reply.model = leaf.model();
+  if (cache) {
+    storeAttempt(state, *cache, attempt);
+  }
+  co_return attempt;
+}
+
+}  // namespace portico::proxy
