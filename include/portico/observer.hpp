@@ -28,9 +28,9 @@ struct AttemptInfo {
   std::string_view option_index;  // "config", "config.targets[1]", ...
   int retry = 0;                  // 0 for the first try of this leaf
   std::chrono::steady_clock::time_point started;
-  int status = 0;                 // the upstream's status, once it answered (0: none)
-  std::string_view failure;       // why no answer came (transport, refused, timeout), else ""
-  std::optional<Usage> usage;     // complete answers' token counts, at attemptEnded
+  int status = 0;              // the upstream's status, once it answered (0: none)
+  std::string_view failure;    // why no answer came (transport, refused, timeout), else ""
+  std::optional<Usage> usage;  // complete answers' token counts, at attemptEnded
 };
 
 // How a request ended, for requestEnded.

@@ -53,7 +53,9 @@ class ChatStreamTranslator : public StreamTransformer {
   // Ends the answer: the include_usage chunk when asked for, then [DONE].
   void end(std::string& out);
   // Ends the answer with the error event (no [DONE]).
-  void fail(std::string& out, std::string_view message, nlohmann::json type = "upstream_stream_error");
+  void fail(std::string& out,
+            std::string_view message,
+            nlohmann::json type = "upstream_stream_error");
 
   // The OpenAI tool_calls index for the provider's key of a tool call (block index, call id):
   // a new key gets the next index. `created` tells whether this call made it.

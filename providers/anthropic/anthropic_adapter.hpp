@@ -16,6 +16,17 @@ inline constexpr std::int64_t kDefaultMaxTokens = 4096;
 inline constexpr std::string_view kAnthropicBaseUrl = "https://api.anthropic.com/v1";
 inline constexpr std::string_view kDefaultAnthropicVersion = "2023-06-01";
 
+// The target's Anthropic settings, read once from Target::options.
+struct AnthropicSettings {
+  std::string version;  // anthropic_version; "" = the client's anthropic-version, else default
+  std::string beta;     // anthropic_beta; "" = the client's anthropic-beta, else none
+  // default_max_tokens (header string or config number), for bodies without max_tokens.
+  std::int64_t default_max_tokens = kDefaultMaxTokens;
+  bool default_max_tokens_invalid = false;  // set but not a positive integer (a 400 when used)
+
+  static AnthropicSettings read(const Target& target);
+};
+
 // The `anthropic` provider: /v1/chat/completions is translated to and from the Messages API
 // (answers, SSE streams and errors); /v1/messages and /v1/* passthrough speak Anthropic's own
 // format and are relayed unchanged.
@@ -25,19 +36,13 @@ class AnthropicAdapter : public ProviderAdapter {
   bool supports(Endpoint endpoint) const override;
   // Declared in anthropic_settings.cpp.
   const ProviderSettings& settings() const override;
-  Expected<ProviderCallPtr> open(const ClientRequest& request,
-                                 const Target& target) const override;
-  Expected<UpstreamRequest> buildRequest(const ClientRequest& request,
-                                         const Target& target) const;
-  MappedResponse mapResponse(const ClientRequest& request,
-                             const Target& target,
-                             UpstreamReply reply) const;
-  std::unique_ptr<StreamTransformer> makeStreamTransformer(const ClientRequest& request,
-                                                           const Target& target) const;
+  Expected<ProviderCallPtr> open(const ClientRequest& request, const Target& target) const override;
 };
 
 // OpenAI chat body -> Anthropic Messages body. Fails (400) on a body that is not an object or
-// an invalid default_max_tokens option. Exposed for unit tests.
+// an invalid default_max_tokens setting. Exposed for unit tests and Claude on other clouds.
+Expected<nlohmann::json> anthropicChatBody(const nlohmann::json& body,
+                                           const AnthropicSettings& settings);
 Expected<nlohmann::json> anthropicChatBody(const nlohmann::json& body, const Target& target);
 
 // Anthropic stop_reason -> OpenAI finish_reason (strict), or the raw value when not strict.
@@ -63,5 +68,12 @@ MappedResponse anthropicChatResponse(const ClientRequest& request,
 std::unique_ptr<StreamTransformer> makeAnthropicChatStream(const ClientRequest& request,
                                                            const Target& target,
                                                            std::string_view provider = "anthropic");
+
+// For /v1/messages streams, relayed to Anthropic-format clients: the events go out as they came
+// (each as "event: <name>\ndata: <data>\n\n", Anthropic's own framing), and the usage of
+// message_start and message_delta is reported through usage(). A broken stream ends with an
+// error event naming `provider`.
+std::unique_ptr<StreamTransformer> makeAnthropicMessagesStream(
+    std::string_view provider = "anthropic");
 
 }  // namespace portico::providers

@@ -1,5 +1,6 @@
 // OpenAI chat body -> Anthropic Messages body.
 #include <charconv>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -145,28 +146,21 @@ void pushMessage(json& messages, const std::string& role, json blocks) {
   messages.push_back({{"role", role}, {"content", std::move(blocks)}});
 }
 
-// The target's default_max_tokens (header string or config number), else kDefaultMaxTokens.
-Expected<std::int64_t> defaultMaxTokens(const Target& target) {
-  auto it = target.options.find("default_max_tokens");
-  if (it == target.options.end() || it->is_null()) {
-    return kDefaultMaxTokens;
+// A default_max_tokens setting: a positive integer, as a config number or a header string.
+std::optional<std::int64_t> parseMaxTokens(const json& value) {
+  std::int64_t out = 0;
+  if (value.is_number_integer()) {
+    out = value.get<std::int64_t>();
+  } else if (value.is_string()) {
+    const auto& text = value.get_ref<const std::string&>();
+    auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
+    if (ec != std::errc() || ptr != text.data() + text.size()) {
+      return std::nullopt;
+    }
+  } else {
+    return std::nullopt;
   }
-  std::int64_t value = 0;
-  bool ok = false;
-  if (it->is_number_integer()) {
-    value = it->get<std::int64_t>();
-    ok = true;
-  } else if (it->is_string()) {
-    const auto& text = it->get_ref<const std::string&>();
-    auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-    ok = ec == std::errc() && ptr == text.data() + text.size();
-  }
-  if (!ok || value <= 0) {
-    return errors::failure(400,
-                           "Invalid default_max_tokens for anthropic: expected a positive "
-                           "integer");
-  }
-  return value;
+  return out > 0 ? std::optional(out) : std::nullopt;
 }
 
 json mapToolChoice(const json& choice) {
@@ -188,76 +182,92 @@ json mapToolChoice(const json& choice) {
 
 }  // namespace
 
-Expected<json> anthropicChatBody(const json& body, const Target& target) {
-  if (!body.is_object()) {
-    return errors::failure(400, "The request body must be a JSON object");
+AnthropicSettings AnthropicSettings::read(const Target& target) {
+  AnthropicSettings out;
+  out.version = target.option("anthropic_version");
+  out.beta = target.option("anthropic_beta");
+  if (auto it = target.options.find("default_max_tokens");
+      it != target.options.end() && !it->is_null()) {
+    auto value = parseMaxTokens(*it);
+    out.default_max_tokens = value.value_or(kDefaultMaxTokens);
+    out.default_max_tokens_invalid = !value;
   }
-  json out = json::object();
-  if (auto it = body.find("model"); it != body.end()) {
-    out["model"] = *it;  // never invented
-  }
+  return out;
+}
 
+Expected<json> anthropicChatBody(const json& body, const Target& target) {
+  return anthropicChatBody(body, AnthropicSettings::read(target));
+}
+
+namespace {
+
+// OpenAI messages -> Anthropic's system blocks and alternating user / assistant messages.
+void mapMessages(const json& list, json& out) {
   json system = json::array();
   json messages = json::array();
-  if (auto list = body.find("messages"); list != body.end() && list->is_array()) {
-    for (const auto& message : *list) {
-      if (!message.is_object()) {
-        continue;
-      }
-      const std::string role = stringOr(message, "role");
-      const json& content = message.contains("content") ? message["content"] : json();
-      json blocks = json::array();
-      if (role == "system" || role == "developer") {
-        appendContent(content, blocks);
-        for (auto& block : blocks) {
-          if (block["type"] == "text") {
-            system.push_back(std::move(block));
-          }
-        }
-      } else if (role == "user") {
-        appendContent(content, blocks);
-        pushMessage(messages, "user", std::move(blocks));
-      } else if (role == "assistant") {
-        appendContent(content, blocks);
-        if (auto calls = message.find("tool_calls"); calls != message.end() && calls->is_array()) {
-          for (const auto& call : *calls) {
-            if (call.is_object()) {
-              blocks.push_back(toolUseBlock(call));
-            }
-          }
-        }
-        pushMessage(messages, "assistant", std::move(blocks));
-      } else if (role == "tool") {
-        blocks.push_back(toolResultBlock(message));
-        pushMessage(messages, "user", std::move(blocks));
-      }
-      // Legacy "function" messages and unknown roles are dropped.
+  for (const auto& message : list) {
+    if (!message.is_object()) {
+      continue;
     }
+    const std::string role = stringOr(message, "role");
+    const json& content = message.contains("content") ? message["content"] : json();
+    json blocks = json::array();
+    if (role == "system" || role == "developer") {
+      appendContent(content, blocks);
+      for (auto& block : blocks) {
+        if (block["type"] == "text") {
+          system.push_back(std::move(block));
+        }
+      }
+    } else if (role == "user") {
+      appendContent(content, blocks);
+      pushMessage(messages, "user", std::move(blocks));
+    } else if (role == "assistant") {
+      appendContent(content, blocks);
+      if (auto calls = message.find("tool_calls"); calls != message.end() && calls->is_array()) {
+        for (const auto& call : *calls) {
+          if (call.is_object()) {
+            blocks.push_back(toolUseBlock(call));
+          }
+        }
+      }
+      pushMessage(messages, "assistant", std::move(blocks));
+    } else if (role == "tool") {
+      blocks.push_back(toolResultBlock(message));
+      pushMessage(messages, "user", std::move(blocks));
+    }
+    // Legacy "function" messages and unknown roles are dropped.
   }
   if (!system.empty()) {
     out["system"] = std::move(system);
   }
   out["messages"] = std::move(messages);
+}
 
-  // max_completion_tokens is OpenAI's current name; max_tokens the older one.
+// max_tokens, which Anthropic requires: the body's (max_completion_tokens is OpenAI's current
+// name, max_tokens the older one), else the target's default.
+Expected<bool> mapMaxTokens(const json& body, const AnthropicSettings& settings, json& out) {
   if (auto it = body.find("max_completion_tokens"); it != body.end() && it->is_number()) {
     out["max_tokens"] = *it;
   } else if (auto it2 = body.find("max_tokens"); it2 != body.end() && it2->is_number()) {
     out["max_tokens"] = *it2;
+  } else if (settings.default_max_tokens_invalid) {
+    return errors::failure(400,
+                           "Invalid default_max_tokens for anthropic: expected a positive "
+                           "integer");
   } else {
-    auto fallback = defaultMaxTokens(target);
-    if (!fallback) {
-      return fallback.error();
-    }
-    out["max_tokens"] = fallback.value();
+    out["max_tokens"] = settings.default_max_tokens;
   }
+  return true;
+}
 
+// Sampling, stop sequences and metadata.
+void mapParameters(const json& body, json& out) {
   for (const char* key : {"temperature", "top_p", "top_k", "stream", "thinking"}) {
     if (auto it = body.find(key); it != body.end() && !it->is_null()) {
       out[key] = *it;
     }
   }
-
   if (auto it = body.find("stop"); it != body.end()) {
     json stops = json::array();
     if (it->is_string()) {
@@ -271,7 +281,6 @@ Expected<json> anthropicChatBody(const json& body, const Target& target) {
       out["stop_sequences"] = std::move(stops);
     }
   }
-
   json metadata = json::object();
   if (auto it = body.find("metadata"); it != body.end() && it->is_object()) {
     metadata = *it;
@@ -282,45 +291,74 @@ Expected<json> anthropicChatBody(const json& body, const Target& target) {
   if (!metadata.empty()) {
     out["metadata"] = std::move(metadata);
   }
+}
 
+// An OpenAI function tool as an Anthropic tool, or null for other tools.
+json mapTool(const json& tool) {
+  if (!tool.is_object() || stringOr(tool, "type", "function") != "function" ||
+      !tool.contains("function") || !tool["function"].is_object()) {
+    return nullptr;  // only function tools have an OpenAI meaning
+  }
+  const json& function = tool["function"];
+  json mapped = {{"name", stringOr(function, "name")}};
+  if (auto d = function.find("description"); d != function.end() && d->is_string()) {
+    mapped["description"] = *d;
+  }
+  auto params = function.find("parameters");
+  mapped["input_schema"] = params != function.end() && params->is_object()
+                               ? *params
+                               : json{{"type", "object"}, {"properties", json::object()}};
+  if (auto cc = tool.find("cache_control"); cc != tool.end() && cc->is_object()) {
+    mapped["cache_control"] = *cc;
+  }
+  return mapped;
+}
+
+void mapTools(const json& body, json& out) {
   json tools = json::array();
   if (auto it = body.find("tools"); it != body.end() && it->is_array()) {
     for (const auto& tool : *it) {
-      if (!tool.is_object() || stringOr(tool, "type", "function") != "function" ||
-          !tool.contains("function") || !tool["function"].is_object()) {
-        continue;  // only function tools have an OpenAI meaning
+      if (json mapped = mapTool(tool); !mapped.is_null()) {
+        tools.push_back(std::move(mapped));
       }
-      const json& function = tool["function"];
-      json mapped = {{"name", stringOr(function, "name")}};
-      if (auto d = function.find("description"); d != function.end() && d->is_string()) {
-        mapped["description"] = *d;
-      }
-      auto params = function.find("parameters");
-      mapped["input_schema"] = params != function.end() && params->is_object()
-                                   ? *params
-                                   : json{{"type", "object"}, {"properties", json::object()}};
-      if (auto cc = tool.find("cache_control"); cc != tool.end() && cc->is_object()) {
-        mapped["cache_control"] = *cc;
-      }
-      tools.push_back(std::move(mapped));
     }
   }
   // Anthropic rejects tool_choice without tools, so both go together.
-  if (!tools.empty()) {
-    out["tools"] = std::move(tools);
-    json choice = body.contains("tool_choice") ? mapToolChoice(body["tool_choice"]) : json();
-    if (auto p = body.find("parallel_tool_calls"); p != body.end() && *p == false) {
-      if (choice.is_null()) {
-        choice = {{"type", "auto"}};
-      }
-      if (choice["type"] != "none") {
-        choice["disable_parallel_tool_use"] = true;
-      }
+  if (tools.empty()) {
+    return;
+  }
+  out["tools"] = std::move(tools);
+  json choice = body.contains("tool_choice") ? mapToolChoice(body["tool_choice"]) : json();
+  if (auto p = body.find("parallel_tool_calls"); p != body.end() && *p == false) {
+    if (choice.is_null()) {
+      choice = {{"type", "auto"}};
     }
-    if (!choice.is_null()) {
-      out["tool_choice"] = std::move(choice);
+    if (choice["type"] != "none") {
+      choice["disable_parallel_tool_use"] = true;
     }
   }
+  if (!choice.is_null()) {
+    out["tool_choice"] = std::move(choice);
+  }
+}
+
+}  // namespace
+
+Expected<json> anthropicChatBody(const json& body, const AnthropicSettings& settings) {
+  if (!body.is_object()) {
+    return errors::failure(400, "The request body must be a JSON object");
+  }
+  json out = json::object();
+  if (auto it = body.find("model"); it != body.end()) {
+    out["model"] = *it;  // never invented
+  }
+  auto list = body.find("messages");
+  mapMessages(list != body.end() && list->is_array() ? *list : json::array(), out);
+  if (auto max_tokens = mapMaxTokens(body, settings, out); !max_tokens) {
+    return max_tokens.error();
+  }
+  mapParameters(body, out);
+  mapTools(body, out);
   return out;
 }
 

@@ -5,6 +5,7 @@
 #include "anthropic/anthropic_adapter.hpp"
 #include "portico/json_parse.hpp"
 #include "portico/openai_stream.hpp"
+#include "portico/openai_wire.hpp"
 #include "portico/sse_parser.hpp"
 
 namespace portico::providers {
@@ -203,7 +204,93 @@ class AnthropicChatStream final : public openai::ChatStreamTranslator {
   json raw_usage_ = json::object();
 };
 
+// Relays Anthropic's SSE as it came, reading the usage on the way.
+class AnthropicMessagesStream final : public StreamTransformer {
+ public:
+  explicit AnthropicMessagesStream(std::string provider) : provider_(std::move(provider)) {}
+
+  void feed(std::string_view bytes, std::string& out) override {
+    if (ended_) {
+      return;
+    }
+    events_.clear();
+    const bool ok = parser_.feed(bytes, events_);
+    relay(out);
+    if (!ok) {
+      fail("stream event too large", out);
+    }
+  }
+
+  void finish(bool complete, std::string& out) override {
+    if (ended_) {
+      return;
+    }
+    if (!complete) {
+      fail("the upstream stream was interrupted", out);
+      return;
+    }
+    events_.clear();
+    parser_.finish(events_);
+    relay(out);
+    ended_ = true;
+  }
+
+  std::optional<Usage> usage() const override { return usage_; }
+
+ private:
+  void relay(std::string& out) {
+    for (const auto& event : events_) {
+      if (event.event == "message_start" || event.event == "message_delta") {
+        readUsage(event);
+      }
+      if (!event.event.empty()) {
+        out += "event: " + event.event + "\n";
+      }
+      // One data line per line of the data, as it came; none for a bare `event: ping`.
+      for (std::string_view data = event.data; !data.empty();) {
+        const std::size_t end = data.find('\n');
+        out += "data: ";
+        out += data.substr(0, end);
+        out += '\n';
+        data = end == std::string_view::npos ? std::string_view() : data.substr(end + 1);
+      }
+      out += '\n';
+    }
+  }
+
+  void readUsage(const stream::SseParser::Event& event) {
+    const json data = parseJson(event.data);
+    const json& holder = event.event == "message_start" ? member(data, "message") : data;
+    const json& usage = holder.is_object() ? member(holder, "usage") : json();
+    if (!usage.is_object()) {
+      return;
+    }
+    for (const auto& [key, value] : usage.items()) {
+      if (value.is_number_integer()) {
+        raw_usage_[key] = value;  // later values win, as in the chat stream
+      }
+    }
+    usage_ = anthropicUsageCounts(raw_usage_);
+  }
+
+  void fail(std::string_view message, std::string& out) {
+    out += openai::sseError(provider_, message);
+    ended_ = true;
+  }
+
+  std::string provider_;
+  stream::SseParser parser_;
+  std::vector<stream::SseParser::Event> events_;
+  json raw_usage_ = json::object();
+  std::optional<Usage> usage_;
+  bool ended_ = false;
+};
+
 }  // namespace
+
+std::unique_ptr<StreamTransformer> makeAnthropicMessagesStream(std::string_view provider) {
+  return std::make_unique<AnthropicMessagesStream>(std::string(provider));
+}
 
 std::unique_ptr<StreamTransformer> makeAnthropicChatStream(const ClientRequest& request,
                                                            const Target& target,

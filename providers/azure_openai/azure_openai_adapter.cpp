@@ -2,14 +2,17 @@
 
 #include <algorithm>
 #include <string>
+#include <utility>
 
 #include "common/request_helpers.hpp"
+#include "portico/encoding.hpp"
 
 namespace portico::providers {
 
 namespace {
 
 constexpr std::string_view kId = "azure-openai";
+constexpr std::string_view kBearerPrefix = "bearer ";
 
 // Portkey's token-fetching auth modes; they need an identity provider round trip we do not make.
 constexpr std::string_view kUnsupportedAuthModes[] = {"entra", "managed", "workload"};
@@ -25,39 +28,20 @@ bool isValidName(std::string_view value, bool allow_dot_underscore) {
   if (value.empty() || value.size() > 128) {
     return false;
   }
-  for (char c : value) {
-    if (!isNameChar(c, allow_dot_underscore)) {
-      return false;
-    }
-  }
-  return true;
-}
-
-bool startsWithIgnoreCase(std::string_view text, std::string_view prefix) {
-  if (text.size() < prefix.size()) {
-    return false;
-  }
-  for (std::size_t i = 0; i < prefix.size(); ++i) {
-    char a = text[i];
-    if (a >= 'A' && a <= 'Z') {
-      a = static_cast<char>(a - 'A' + 'a');
-    }
-    if (a != prefix[i]) {
-      return false;
-    }
-  }
-  return true;
+  return std::all_of(value.begin(), value.end(),
+                     [&](char c) { return isNameChar(c, allow_dot_underscore); });
 }
 
 // Splits the client's query into its api-version value (if any) and everything else.
 std::pair<std::string, std::string> splitApiVersion(std::string_view query) {
+  constexpr std::string_view kKey = "api-version=";
   std::string version;
   std::string rest;
   while (!query.empty()) {
     auto amp = query.find('&');
     std::string_view param = query.substr(0, amp);
-    if (param.starts_with("api-version=")) {
-      version = std::string(param.substr(std::string_view("api-version=").size()));
+    if (param.starts_with(kKey)) {
+      version = std::string(param.substr(kKey.size()));
     } else if (!param.empty()) {
       if (!rest.empty()) {
         rest += '&';
@@ -72,157 +56,197 @@ std::pair<std::string, std::string> splitApiVersion(std::string_view query) {
   return {std::move(version), std::move(rest)};
 }
 
-std::string deploymentOf(const Target& target) {
-  return target.option("deployment_id", "azure_deployment_id");
-}
-
 bool isV1(std::string_view version) { return version == "v1"; }
 
-}  // namespace
+// What open() resolves once for a call.
+struct AzureResolved {
+  std::string version;   // the API version sent ("v1": the v1 API, no api-version query)
+  std::string base_url;  // the resource host, or the custom host without a trailing /openai
+  std::string query;     // the client's query without its api-version, plus ours
+};
 
-AzureOpenAiAdapter::AzureOpenAiAdapter()
-    : OpenAiCompatibleAdapter(OpenAiCompatibleSpec{.id = kId,
-                                                   .base_url = "",
-                                                   .endpoints = kChat | kText | kEmbed,
-                                                   .auth = AuthStyle::kApiKeyHeader}) {}
-
-Expected<UpstreamRequest> AzureOpenAiAdapter::buildRequest(const ClientRequest& request,
-                                                           const Target& target) const {
-  const std::string auth_mode = target.option("azure_auth_mode");
+Expected<bool> checkAuthMode(const AzureSettings& settings) {
   for (auto mode : kUnsupportedAuthModes) {
-    if (auth_mode == mode) {
-      return errors::failure(400, "azure_auth_mode '" + auth_mode +
+    if (settings.auth_mode == mode) {
+      return errors::failure(400, "azure_auth_mode '" + settings.auth_mode +
                                       "' is not supported by Portico: send an Entra ID token "
                                       "as azure_ad_token (x-portkey-azure-ad-token) or an api key");
     }
   }
+  return true;
+}
 
-  auto [client_version, other_query] = splitApiVersion(request.query);
-  std::string version = target.option("api_version", "azure_api_version");
-  if (version.empty()) {
-    version = client_version.empty() ? std::string(kDefaultAzureApiVersion) : client_version;
+Expected<bool> checkDeployment(const AzureSettings& settings) {
+  if (settings.deployment_id.empty()) {
+    return errors::failure(400,
+                           "azure-openai needs a deployment: send "
+                           "x-portkey-azure-deployment-id or deployment_id in the config");
   }
-  if (!isValidName(version, true)) {
-    return errors::failure(400, "Invalid Azure api_version: " + version);
+  if (!isValidName(settings.deployment_id, true)) {
+    return errors::failure(400, "Invalid Azure deployment id: " + settings.deployment_id);
   }
+  return true;
+}
 
-  const bool passthrough = request.endpoint == Endpoint::kPassthrough;
-  if (!passthrough && !isV1(version)) {
-    std::string deployment = deploymentOf(target);
-    if (deployment.empty()) {
-      return errors::failure(400,
-                             "azure-openai needs a deployment: send "
-                             "x-portkey-azure-deployment-id or deployment_id in the config");
-    }
-    if (!isValidName(deployment, true)) {
-      return errors::failure(400, "Invalid Azure deployment id: " + deployment);
-    }
-  }
-
-  // The base URL is per request (resource host, or the custom host), so it travels to the
-  // shared buildRequest as the target's custom host.
-  Target effective = target;
-  if (effective.custom_host.empty()) {
-    std::string resource = target.option("resource_name", "azure_resource_name");
-    if (resource.empty()) {
-      return errors::failure(400,
-                             "azure-openai needs a resource name: send "
-                             "x-portkey-azure-resource-name or resource_name in the config");
-    }
-    if (!isValidName(resource, false)) {
-      return errors::failure(400, "Invalid Azure resource name: " + resource);
-    }
-    effective.custom_host = "https://" + resource + ".openai.azure.com";
-  } else {
+Expected<std::string> baseUrlOf(const AzureSettings& settings, const Target& target) {
+  if (!target.custom_host.empty()) {
     // Portkey's custom hosts for azure end in /openai; ours are the bare host. Take both.
-    std::string& host = effective.custom_host;
+    std::string host = target.custom_host;
     while (!host.empty() && host.back() == '/') {
       host.pop_back();
     }
     if (host.ends_with("/openai")) {
       host.resize(host.size() - std::string_view("/openai").size());
     }
+    return host;
   }
+  if (settings.resource_name.empty()) {
+    return errors::failure(400,
+                           "azure-openai needs a resource name: send "
+                           "x-portkey-azure-resource-name or resource_name in the config");
+  }
+  if (!isValidName(settings.resource_name, false)) {
+    return errors::failure(400, "Invalid Azure resource name: " + settings.resource_name);
+  }
+  return "https://" + settings.resource_name + ".openai.azure.com";
+}
 
-  // The query the upstream gets: the client's, minus any api-version, plus ours.
-  ClientRequest adjusted = request;
-  adjusted.query = std::move(other_query);
-  if (!isV1(version)) {
-    if (!adjusted.query.empty()) {
-      adjusted.query += '&';
+Expected<AzureResolved> resolve(const AzureSettings& settings,
+                                const ClientRequest& request,
+                                const Target& target) {
+  if (auto mode = checkAuthMode(settings); !mode) {
+    return mode.error();
+  }
+  AzureResolved out;
+  auto [client_version, other_query] = splitApiVersion(request.query);
+  out.version = settings.api_version;
+  if (out.version.empty()) {
+    out.version = client_version.empty() ? std::string(kDefaultAzureApiVersion) : client_version;
+  }
+  if (!isValidName(out.version, true)) {
+    return errors::failure(400, "Invalid Azure api_version: " + out.version);
+  }
+  if (request.endpoint != Endpoint::kPassthrough && !isV1(out.version)) {
+    if (auto deployment = checkDeployment(settings); !deployment) {
+      return deployment.error();
     }
-    adjusted.query += "api-version=" + version;
   }
-  // pathFor() only sees the target: hand it the resolved version through the private copy.
-  effective.options["azure_api_version_resolved"] = version;
-
-  auto out = OpenAiCompatibleAdapter::buildRequest(adjusted, effective);
-  if (!out) {
-    return out;
+  auto base = baseUrlOf(settings, target);
+  if (!base) {
+    return base.error();
   }
-  std::string beta = target.option("openai_beta");
-  if (beta.empty() && request.headers != nullptr) {
-    beta = std::string(findHeader(*request.headers, "openai-beta").value_or(""));
-  }
-  if (!beta.empty()) {
-    setHeader(out->headers, "openai-beta", std::move(beta));
+  out.base_url = std::move(*base);
+  out.query = std::move(other_query);
+  if (!isV1(out.version)) {
+    out.query += out.query.empty() ? "" : "&";
+    out.query += "api-version=" + out.version;
   }
   return out;
 }
 
-std::string AzureOpenAiAdapter::pathFor(const ClientRequest& request, const Target& target) const {
-  const bool v1 = isV1(target.option("azure_api_version_resolved"));
-  std::string path;
-  if (request.endpoint == Endpoint::kPassthrough) {
-    // The shared buildRequest appends the (already adjusted) query to passthrough requests.
-    return (v1 ? "/openai/v1" : "/openai") + request.path;
+// One request on azure-openai: OpenAI's call with Azure's URL and credentials.
+class AzureCall final : public OpenAiCompatibleCall {
+ public:
+  AzureCall(const OpenAiCompatibleSpec& spec,
+            const ClientRequest& request,
+            const Target& target,
+            AzureSettings settings,
+            AzureResolved resolved)
+      : OpenAiCompatibleCall(spec, request, target),
+        settings_(std::move(settings)),
+        resolved_(std::move(resolved)) {
+    if (!isV1(resolved_.version) && resolved_.version < kFirstAzureStreamUsageVersion) {
+      keepStreamOptions();  // older API versions refuse stream_options
+    }
   }
-  path = v1 ? "/openai/v1" : "/openai/deployments/" + deploymentOf(target);
-  switch (request.endpoint) {
-    case Endpoint::kChatCompletions:
-      path += "/chat/completions";
-      break;
-    case Endpoint::kCompletions:
-      path += "/completions";
-      break;
-    case Endpoint::kEmbeddings:
-      path += "/embeddings";
-      break;
-    case Endpoint::kMessages:
-    case Endpoint::kPassthrough:
-      path += request.path;
-      break;
-  }
-  if (!request.query.empty()) {
-    path += '?';
-    path += request.query;
-  }
-  return path;
-}
 
-Expected<bool> AzureOpenAiAdapter::applyAuth(const ClientRequest& /*request*/,
-                                             const Target& target,
-                                             UpstreamRequest& out) const {
-  std::string token = target.option("azure_ad_token");
-  if (startsWithIgnoreCase(token, "bearer ")) {
-    token.erase(0, std::string_view("bearer ").size());
+ protected:
+  std::string_view baseUrl() const override { return resolved_.base_url; }
+  std::string query() const override { return resolved_.query; }
+
+  std::string path() const override {
+    const bool v1 = isV1(resolved_.version);
+    if (passthrough()) {
+      return (v1 ? "/openai/v1" : "/openai") + client().path;
+    }
+    std::string path = v1 ? "/openai/v1" : "/openai/deployments/" + settings_.deployment_id;
+    switch (client().endpoint) {
+      case Endpoint::kChatCompletions:
+        return path + "/chat/completions";
+      case Endpoint::kCompletions:
+        return path + "/completions";
+      case Endpoint::kEmbeddings:
+        return path + "/embeddings";
+      case Endpoint::kMessages:
+      case Endpoint::kPassthrough:
+        break;
+    }
+    return path + client().path;
   }
-  // Exactly one credential goes upstream: the Entra ID token wins over the key.
-  // Passthrough copied the client's headers first: drop any credential the client sent.
-  out.headers.erase(std::remove_if(out.headers.begin(), out.headers.end(),
-                                   [](const auto& h) {
-                                     return h.first == "authorization" || h.first == "api-key";
-                                   }),
-                    out.headers.end());
-  if (!token.empty()) {
-    out.headers.emplace_back("authorization", "Bearer " + token);
+
+  Expected<bool> addAuth(HeaderList& headers) const override {
+    // Exactly one credential goes upstream: the Entra ID token wins over the key.
+    // Passthrough copied the client's headers first: drop any credential the client sent.
+    std::erase_if(headers,
+                  [](const auto& h) { return h.first == "authorization" || h.first == "api-key"; });
+    if (!settings_.ad_token.empty()) {
+      headers.emplace_back("authorization", "Bearer " + settings_.ad_token);
+      return true;
+    }
+    if (target().api_key.empty()) {
+      return errors::missingApiKey(kId);
+    }
+    headers.emplace_back("api-key", target().api_key);
     return true;
   }
-  if (target.api_key.empty()) {
-    return errors::missingApiKey(kId);
+
+  void addProviderHeaders(HeaderList& headers) const override {
+    std::string beta = settings_.openai_beta;
+    if (beta.empty() && client().headers != nullptr) {
+      beta = std::string(findHeader(*client().headers, "openai-beta").value_or(""));
+    }
+    if (!beta.empty()) {
+      setHeader(headers, "openai-beta", std::move(beta));
+    }
   }
-  out.headers.emplace_back("api-key", target.api_key);
-  return true;
+
+ private:
+  const AzureSettings settings_;
+  const AzureResolved resolved_;
+};
+
+}  // namespace
+
+AzureSettings AzureSettings::read(const Target& target) {
+  AzureSettings out;
+  out.resource_name = target.option("resource_name", "azure_resource_name");
+  out.deployment_id = target.option("deployment_id", "azure_deployment_id");
+  out.api_version = target.option("api_version", "azure_api_version");
+  out.auth_mode = target.option("azure_auth_mode");
+  out.ad_token = target.option("azure_ad_token");
+  if (asciiLower(std::string_view(out.ad_token).substr(0, kBearerPrefix.size())) == kBearerPrefix) {
+    out.ad_token.erase(0, kBearerPrefix.size());
+  }
+  out.openai_beta = target.option("openai_beta");
+  return out;
+}
+
+AzureOpenAiAdapter::AzureOpenAiAdapter()
+    : OpenAiCompatibleAdapter(OpenAiCompatibleSpec{.id = kId,
+                                                   .base_url = "",
+                                                   .endpoints = kChat | kText | kEmbed,
+                                                   .auth = AuthStyle::kApiKeyHeader,
+                                                   .asks_stream_usage = true}) {}
+
+Expected<ProviderCallPtr> AzureOpenAiAdapter::open(const ClientRequest& request,
+                                                   const Target& target) const {
+  AzureSettings settings = AzureSettings::read(target);
+  auto resolved = resolve(settings, request, target);
+  if (!resolved) {
+    return resolved.error();
+  }
+  return ProviderCallPtr(std::make_unique<AzureCall>(spec(), request, target, std::move(settings),
+                                                     std::move(*resolved)));
 }
 
 }  // namespace portico::providers

@@ -1,47 +1,56 @@
 #pragma once
 
-#include <chrono>
-#include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
+#include "common/aws_sigv4.hpp"
 #include "portico/provider_adapter.hpp"
-#include "portico/aws_eventstream_parser.hpp"
 
 namespace portico::providers {
 
 // AWS Bedrock: chat through the Converse API (/model/{id}/converse and /converse-stream, binary
 // event-stream answers), embeddings through InvokeModel (Titan and Cohere embedding models),
 // and /v1/* passthrough, all signed with SigV4 (service "bedrock") or sent with a Bedrock API
-// key as Bearer when aws_auth_type is "apiKey".
+// key as Bearer when aws_auth_type is "apiKey". Each request is served by a BedrockCall
+// (bedrock_call.hpp) that open() makes.
 class BedrockAdapter : public ProviderAdapter {
  public:
   std::string_view id() const override { return "bedrock"; }
   bool supports(Endpoint endpoint) const override;
   // Declared in bedrock_settings.cpp.
   const ProviderSettings& settings() const override;
-  Expected<ProviderCallPtr> open(const ClientRequest& request,
-                                 const Target& target) const override;
-  Expected<UpstreamRequest> buildRequest(const ClientRequest& request,
-                                         const Target& target) const;
-  MappedResponse mapResponse(const ClientRequest& request,
-                             const Target& target,
-                             UpstreamReply reply) const;
-  std::unique_ptr<StreamTransformer> makeStreamTransformer(const ClientRequest& request,
-                                                           const Target& target) const;
-  // Titan embedding models take one input per InvokeModel call: several inputs become one
-  // part each, and the answers one OpenAI list in input order.
-  std::vector<nlohmann::json> splitRequest(const ClientRequest& request,
-                                           const Target& target) const;
-  MappedResponse joinResponses(const ClientRequest& request,
-                               const Target& target,
-                               std::vector<MappedResponse> parts) const;
+  // Fails (400) when the target's aws_region cannot be a host name label.
+  Expected<ProviderCallPtr> open(const ClientRequest& request, const Target& target) const override;
+};
+
+// A target's Bedrock settings, read once per call from its options (config fields or
+// x-portkey-* headers).
+struct BedrockSettings {
+  std::string region;            // aws_region, "us-east-1" when unset; only [a-z0-9-]
+  bool api_key_auth = false;     // aws_auth_type is "apiKey": Bearer target.api_key, no SigV4
+  std::string api_key;           // the target's api_key
+  aws::Credentials credentials;  // aws_access_key_id, aws_secret_access_key, aws_session_token
+  std::string anthropic_beta;    // comma-separated, for Anthropic models
+
+  // Fails (400 "invalid aws_region") when the region could not be part of a host name.
+  static Expected<BedrockSettings> read(const Target& target);
 };
 
 // The pieces of the adapter, exposed for unit tests.
 namespace bedrock {
+
+// What a model id says about the body and the calls it takes.
+enum class ModelFamily {
+  kAnthropic,    // "anthropic." anywhere (also inference profiles): takes anthropic_beta
+  kTitanEmbed,   // "amazon.titan-embed": one input per InvokeModel call
+  kCohereEmbed,  // "cohere.embed": a batch of texts per call
+  kOther,
+};
+ModelFamily modelFamily(std::string_view model);
 
 // "https://bedrock-runtime.<region>.amazonaws.com".
 std::string baseUrl(std::string_view region);
@@ -52,14 +61,19 @@ std::string modelPath(std::string_view model, std::string_view action);
 // OpenAI chat body -> Converse body (no model: it is in the URL). Fails with a 400 on shapes
 // Bedrock cannot take (remote image URLs, tool arguments that are not JSON, unknown roles).
 Expected<nlohmann::json> toConverseBody(const nlohmann::json& body,
-                                        std::string_view model,
-                                        const Target& target);
+                                        ModelFamily family,
+                                        const BedrockSettings& settings);
 
 // Converse stopReason -> OpenAI finish_reason.
 std::string finishReason(std::string_view stop_reason);
 
-// Converse usage -> OpenAI usage.
+// Converse usage -> OpenAI usage (prompt_tokens include cache reads and writes; cached_tokens
+// is cacheReadInputTokens).
 nlohmann::json usage(const nlohmann::json& converse_usage);
+
+// The token counts of a Converse answer (its usage object, as usage() maps it), for the
+// gateway's observers; nullopt when it has none.
+std::optional<Usage> converseUsage(const nlohmann::json& converse);
 
 // Converse answer -> chat.completion. Fails (502) when the answer has no output message.
 Expected<nlohmann::json> fromConverseResponse(const nlohmann::json& converse,
@@ -71,49 +85,35 @@ Expected<nlohmann::json> fromConverseResponse(const nlohmann::json& converse,
 // AWS error body (and status) -> the normalised OpenAI error.
 MappedResponse mapError(const UpstreamReply& reply);
 
-// Whether a model id names a Titan or a Cohere embedding model.
-bool isTitanEmbedModel(std::string_view model);
-bool isCohereEmbedModel(std::string_view model);
-
-// OpenAI embeddings body -> InvokeModel body for the model.
-Expected<nlohmann::json> toEmbedBody(const nlohmann::json& body, std::string_view model);
+// OpenAI embeddings body -> InvokeModel body for the model's family (`model` names it in
+// errors).
+Expected<nlohmann::json> toEmbedBody(const nlohmann::json& body,
+                                     ModelFamily family,
+                                     std::string_view model);
 
 // InvokeModel embedding answer -> OpenAI list.
 Expected<nlohmann::json> fromEmbedResponse(const nlohmann::json& upstream, std::string_view model);
+
+// The token counts of an InvokeModel embedding answer: Titan's inputTextTokenCount as
+// prompt_tokens; nullopt for Cohere's, which carry none.
+std::optional<Usage> embedUsage(const nlohmann::json& upstream);
+
+// Titan's one-input-per-call rule: the bodies to send in place of `body` (one per input), or
+// none when it goes as it is.
+std::vector<nlohmann::json> splitEmbedRequest(const nlohmann::json& body, ModelFamily family);
+
+// The split parts' OpenAI lists joined into one, in input order.
+MappedResponse joinEmbedResponses(std::vector<MappedResponse> parts, std::string_view model);
+
+// The converse-stream translator (event-stream -> OpenAI chat.completion.chunk SSE). `id` is
+// the chunks' id; the model, `created` and include_usage come from the request.
+std::unique_ptr<StreamTransformer> makeChatStream(const ClientRequest& request,
+                                                  bool strict,
+                                                  std::string id);
 
 // A fresh chat completion id.
 std::string newCompletionId();
 
 }  // namespace bedrock
-
-// Turns a converse-stream event-stream into OpenAI chat.completion.chunk SSE.
-class BedrockStreamTransformer : public StreamTransformer {
- public:
-  BedrockStreamTransformer(
-      std::string id, std::string model, long long created, bool include_usage, bool strict);
-  void feed(std::string_view bytes, std::string& out) override;
-  void finish(bool complete, std::string& out) override;
-
- private:
-  void handle(const stream::EventStreamMessage& message, std::string& out);
-  void handleEvent(std::string_view type, const nlohmann::json& payload, std::string& out);
-  void fail(std::string_view message, nlohmann::json type, std::string& out);
-  nlohmann::json chunk() const;
-  void emitDelta(nlohmann::json delta, std::string& out);
-
-  std::string id_;
-  std::string model_;
-  long long created_;
-  bool include_usage_;
-  bool strict_;
-  stream::AwsEventStreamParser parser_;
-  std::vector<stream::EventStreamMessage> messages_;
-  // contentBlockIndex -> OpenAI tool_calls index.
-  std::map<long long, int> tool_index_;
-  int next_tool_index_ = 0;
-  bool finish_sent_ = false;       // messageStop arrived
-  nlohmann::json pending_finish_;  // its chunk, until metadata brings the usage
-  bool ended_ = false;             // [DONE] or an error event was written; later bytes are ignored
-};
 
 }  // namespace portico::providers

@@ -1,16 +1,19 @@
+// Cohere v2 chat SSE -> OpenAI chat.completion.chunk SSE.
+#include <string>
 #include <utility>
+#include <vector>
 
 #include "cohere/cohere_adapter.hpp"
-#include "portico/openai_wire.hpp"
+#include "cohere/cohere_mapping.hpp"
 #include "portico/json_parse.hpp"
+#include "portico/openai_stream.hpp"
+#include "portico/sse_parser.hpp"
 
 namespace portico::providers {
 
-using nlohmann::json;
-
 namespace {
 
-constexpr std::string_view kId = "cohere";
+using nlohmann::json;
 
 // delta.message.<key>, or null.
 json messageDelta(const json& data, const char* key) {
@@ -42,155 +45,157 @@ std::string stringAt(const json& object, const char* key) {
   return it != object.end() && it->is_string() ? it->get<std::string>() : std::string();
 }
 
-}  // namespace
-
-CohereStreamTransformer::CohereStreamTransformer(
-    std::string model, long long created, long long now_ms, bool strict, bool include_usage)
-    : id_("cohere-" + std::to_string(now_ms)),
-      model_(std::move(model)),
-      created_(created),
-      strict_(strict),
-      include_usage_(include_usage) {}
-
-json CohereStreamTransformer::chunkWith(json delta, json finish_reason) const {
-  json chunk = openai::chatChunk(id_, model_, created_, kId);
-  chunk["choices"].push_back({{"index", 0},
-                              {"delta", std::move(delta)},
-                              {"logprobs", nullptr},
-                              {"finish_reason", std::move(finish_reason)}});
-  return chunk;
+// Portkey's fallback id when the upstream never names its message.
+std::string fallbackId(const ClientRequest& request) {
+  const auto ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(request.now.time_since_epoch());
+  return "cohere-" + std::to_string(ms.count());
 }
 
-void CohereStreamTransformer::fail(std::string_view message, std::string& out) {
-  out += openai::sseError(kId, message);
-  ended_ = true;
-}
+class CohereChatStream final : public openai::ChatStreamTranslator {
+ public:
+  CohereChatStream(const ClientRequest& request, const Target& target)
+      : ChatStreamTranslator(std::string(cohere::kId), request, fallbackId(request)),
+        strict_(target.strict_open_ai_compliance) {}
 
-void CohereStreamTransformer::feed(std::string_view bytes, std::string& out) {
-  if (ended_) {
-    return;
-  }
-  events_.clear();
-  if (!parser_.feed(bytes, events_)) {
-    fail("the stream sent an event larger than the gateway accepts", out);
-    return;
-  }
-  for (const auto& event : events_) {
-    if (ended_) {
-      break;
+ protected:
+  void onBytes(std::string_view bytes, std::string& out) override {
+    events_.clear();
+    if (!parser_.feed(bytes, events_)) {
+      fail(out, "the stream sent an event larger than the gateway accepts");
+      return;
     }
-    handle(event, out);
+    handleEvents(out);
   }
-}
 
-void CohereStreamTransformer::finish(bool complete, std::string& out) {
-  if (!ended_) {
+  void onEnd(bool complete, std::string& out) override {
     events_.clear();
     parser_.finish(events_);
-    for (const auto& event : events_) {
-      if (ended_) {
-        break;
-      }
-      handle(event, out);
+    handleEvents(out);
+    if (!done()) {
+      // Without message-end the answer is cut short: say so rather than end cleanly.
+      fail(out, complete ? "the stream ended before message-end"
+                         : "the connection to cohere broke during the stream");
     }
   }
-  if (!ended_) {
-    // Without message-end the answer is cut short: say so rather than end cleanly.
-    fail(complete ? "the stream ended before message-end"
-                  : "the connection to cohere broke during the stream",
-         out);
-  }
-}
 
-void CohereStreamTransformer::handle(const stream::SseParser::Event& event, std::string& out) {
-  json data = parseJson(event.data);
-  if (!data.is_object()) {
-    if (event.event == "error") {
-      fail(event.data.empty() ? "error event" : event.data, out);
+ private:
+  void handleEvents(std::string& out) {
+    for (const auto& event : events_) {
+      if (done()) {
+        return;
+      }
+      try {
+        handle(event, out);
+      } catch (const json::exception&) {
+        // A frame of an unexpected shape is skipped, never fatal.
+      }
     }
-    return;  // keep-alives and other non-JSON frames
   }
-  std::string type = stringAt(data, "type");
-  if (type.empty()) {
-    type = event.event;
-  }
-  try {
+
+  void handle(const stream::SseParser::Event& event, std::string& out) {
+    json data = parseJson(event.data);
+    if (!data.is_object()) {
+      if (event.event == "error") {
+        fail(out, event.data.empty() ? "error event" : event.data);
+      }
+      return;  // keep-alives and other non-JSON frames
+    }
+    std::string type = stringAt(data, "type");
+    if (type.empty()) {
+      type = event.event;
+    }
     if (type == "message-start") {
       if (std::string id = stringAt(data, "id"); !id.empty()) {
-        id_ = std::move(id);
+        setId(std::move(id));
       }
-      out += openai::sseData(chunkWith({{"role", "assistant"}, {"content", ""}}));
+      ensureStarted(out);
     } else if (type == "content-delta") {
-      const json content = messageDelta(data, "content");
-      std::string text = stringAt(content, "text");
-      if (!text.empty()) {
-        out += openai::sseData(chunkWith({{"content", std::move(text)}}));
+      if (std::string text = stringAt(messageDelta(data, "content"), "text"); !text.empty()) {
+        emit(out, {{"content", std::move(text)}});
       }
     } else if (type == "tool-plan-delta") {
       const json plan = messageDelta(data, "tool_plan");
       if (!strict_ && plan.is_string() && !plan.empty()) {
-        out += openai::sseData(chunkWith({{"tool_plan", plan}}));
+        emit(out, {{"tool_plan", plan}});
       }
     } else if (type == "tool-call-start") {
-      const json call = singleToolCall(messageDelta(data, "tool_calls"));
-      const json function = call.is_object() ? call.value("function", json::object()) : json();
-      ++tool_index_;
-      json tool_call = {
-          {"index", tool_index_},
-          {"id", stringAt(call, "id")},
-          {"type", "function"},
-          {"function",
-           {{"name", stringAt(function, "name")}, {"arguments", stringAt(function, "arguments")}}}};
-      out += openai::sseData(chunkWith({{"tool_calls", json::array({std::move(tool_call)})}}));
+      onToolCallStart(data, out);
     } else if (type == "tool-call-delta") {
-      const json call = singleToolCall(messageDelta(data, "tool_calls"));
-      std::string arguments =
-          stringAt(call.is_object() ? call.value("function", json::object()) : json(), "arguments");
-      if (!arguments.empty()) {
-        json tool_call = {{"index", tool_index_ < 0 ? 0 : tool_index_},
-                          {"function", {{"arguments", std::move(arguments)}}}};
-        out += openai::sseData(chunkWith({{"tool_calls", json::array({std::move(tool_call)})}}));
-      }
+      onToolCallDelta(data, out);
     } else if (type == "message-end") {
-      const json delta = data.value("delta", json::object());
-      std::string reason = stringAt(delta, "finish_reason");
-      if (reason == "ERROR") {
-        std::string message = stringAt(delta, "error");
-        fail(message.empty() ? "the generation failed (finish_reason ERROR)" : message, out);
-        return;
-      }
-      json usage =
-          delta.is_object() ? cohereUsageToOpenAi(delta.value("usage", json())) : json(nullptr);
-      json finish = chunkWith(json::object(), mapCohereFinishReason(reason, strict_));
-      if (include_usage_) {
-        // OpenAI's shape: usage on its own chunk with no choices, after the finish chunk.
-        out += openai::sseData(finish);
-        if (!usage.is_null()) {
-          json usage_chunk = openai::chatChunk(id_, model_, created_, kId);
-          usage_chunk["usage"] = std::move(usage);
-          out += openai::sseData(usage_chunk);
-        }
-      } else {
-        if (!usage.is_null()) {
-          finish["usage"] = std::move(usage);
-        }
-        out += openai::sseData(finish);
-      }
-      out += openai::sseDone();
-      ended_ = true;
+      onMessageEnd(data, out);
     } else if (type == "error") {
-      std::string message = stringAt(data, "message");
-      if (message.empty()) {
-        const json error = data.value("error", json());
-        message = error.is_string() ? error.get<std::string>() : stringAt(error, "message");
-      }
-      fail(message.empty() ? data.dump() : message, out);
+      onError(data, out);
     }
     // content-start, content-end, tool-call-end, citation-*, debug and unknown events carry
     // nothing an OpenAI client reads.
-  } catch (const json::exception&) {
-    // A frame of an unexpected shape is skipped, never fatal.
   }
+
+  void onToolCallStart(const json& data, std::string& out) {
+    const json call = singleToolCall(messageDelta(data, "tool_calls"));
+    const json function = call.is_object() ? call.value("function", json::object()) : json();
+    // Cohere streams one call at a time: each start opens the next index.
+    current_tool_ = toolIndex(std::to_string(tool_starts_++));
+    json tool_call = {
+        {"index", current_tool_},
+        {"id", stringAt(call, "id")},
+        {"type", "function"},
+        {"function",
+         {{"name", stringAt(function, "name")}, {"arguments", stringAt(function, "arguments")}}}};
+    emit(out, {{"tool_calls", json::array({std::move(tool_call)})}});
+  }
+
+  void onToolCallDelta(const json& data, std::string& out) {
+    const json call = singleToolCall(messageDelta(data, "tool_calls"));
+    std::string arguments =
+        stringAt(call.is_object() ? call.value("function", json::object()) : json(), "arguments");
+    if (!arguments.empty()) {
+      json tool_call = {{"index", current_tool_ < 0 ? 0 : current_tool_},
+                        {"function", {{"arguments", std::move(arguments)}}}};
+      emit(out, {{"tool_calls", json::array({std::move(tool_call)})}});
+    }
+  }
+
+  void onMessageEnd(const json& data, std::string& out) {
+    const json delta = data.value("delta", json::object());
+    std::string reason = stringAt(delta, "finish_reason");
+    if (reason == "ERROR") {
+      std::string message = stringAt(delta, "error");
+      fail(out, message.empty() ? "the generation failed (finish_reason ERROR)" : message);
+      return;
+    }
+    if (delta.is_object()) {
+      if (json usage = cohereUsageToOpenAi(delta.value("usage", json())); !usage.is_null()) {
+        setUsage(std::move(usage));
+      }
+    }
+    // Usage rides on the finish chunk, or (include_usage) on OpenAI's own chunk after it.
+    emitFinish(out, mapCohereFinishReason(reason, strict_));
+    end(out);
+  }
+
+  void onError(const json& data, std::string& out) {
+    std::string message = stringAt(data, "message");
+    if (message.empty()) {
+      const json error = data.value("error", json());
+      message = error.is_string() ? error.get<std::string>() : stringAt(error, "message");
+    }
+    fail(out, message.empty() ? data.dump() : message);
+  }
+
+  stream::SseParser parser_;
+  std::vector<stream::SseParser::Event> events_;
+  bool strict_ = true;
+  int tool_starts_ = 0;
+  int current_tool_ = -1;
+};
+
+}  // namespace
+
+std::unique_ptr<StreamTransformer> makeCohereChatStream(const ClientRequest& request,
+                                                        const Target& target) {
+  return std::make_unique<CohereChatStream>(request, target);
 }
 
 }  // namespace portico::providers

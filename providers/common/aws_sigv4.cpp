@@ -1,50 +1,15 @@
 #include "common/aws_sigv4.hpp"
 
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
-
 #include <algorithm>
-#include <array>
 #include <cstdio>
+
+#include "portico/encoding.hpp"
 
 namespace portico::aws {
 
 namespace {
 
 constexpr std::string_view kAlgorithm = "AWS4-HMAC-SHA256";
-using Digest = std::array<unsigned char, 32>;
-
-std::string toHex(const unsigned char* data, std::size_t size) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(size * 2);
-  for (std::size_t i = 0; i < size; ++i) {
-    out.push_back(kHex[data[i] >> 4]);
-    out.push_back(kHex[data[i] & 0xF]);
-  }
-  return out;
-}
-
-Digest hmacSha256(std::string_view key, std::string_view data) {
-  Digest out{};
-  unsigned int len = 0;
-  // One-shot HMAC() is not deprecated in OpenSSL 3 (only the HMAC_CTX API is).
-  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
-       reinterpret_cast<const unsigned char*>(data.data()), data.size(), out.data(), &len);
-  return out;
-}
-
-std::string_view asView(const Digest& d) {
-  return {reinterpret_cast<const char*>(d.data()), d.size()};
-}
-
-std::string toLower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return out;
-}
 
 // Trims spaces/tabs at both ends and collapses inner runs of spaces, as canonical headers need.
 std::string canonicalHeaderValue(std::string_view v) {
@@ -105,7 +70,7 @@ std::string canonicalQuery(std::string_view query) {
       key = param.substr(0, eq);
       value = param.substr(eq + 1);
     }
-    params.emplace_back(uriEncode(percentDecode(key), true), uriEncode(percentDecode(value), true));
+    params.emplace_back(percentEncode(percentDecode(key)), percentEncode(percentDecode(value)));
   }
   std::sort(params.begin(), params.end());
   std::string out;
@@ -142,7 +107,7 @@ std::string normalizePath(std::string_view path) {
 
 std::string canonicalUri(const SigningInput& in) {
   if (in.service == "s3") return in.path.empty() ? "/" : in.path;
-  return uriEncode(normalizePath(in.path), false);
+  return percentEncode(normalizePath(in.path), /*keep_slash=*/true);
 }
 
 // Every header signRequest signs: name (lower-case) to value, sorted, duplicates joined.
@@ -154,7 +119,7 @@ std::vector<std::pair<std::string, std::string>> headersToSign(const SigningInpu
   all.emplace_back("x-amz-date", amzDate(in.now));
   if (!creds.session_token.empty()) all.emplace_back("x-amz-security-token", creds.session_token);
   if (include_content_sha) all.emplace_back("x-amz-content-sha256", sha256Hex(in.payload));
-  for (const auto& [name, value] : in.headers) all.emplace_back(toLower(name), value);
+  for (const auto& [name, value] : in.headers) all.emplace_back(asciiLower(name), value);
   // stable: repeated names keep their order when joined below.
   std::stable_sort(all.begin(), all.end(),
                    [](const auto& a, const auto& b) { return a.first < b.first; });
@@ -201,34 +166,6 @@ std::string amzDate(std::chrono::system_clock::time_point t) {
   return buf;
 }
 
-std::string sha256Hex(std::string_view data) {
-  Digest out{};
-  unsigned int len = 0;
-  EVP_Digest(data.data(), data.size(), out.data(), &len, EVP_sha256(), nullptr);
-  return toHex(out.data(), out.size());
-}
-
-std::string uriEncode(std::string_view s, bool encode_slash) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  out.reserve(s.size());
-  for (char ch : s) {
-    const auto c = static_cast<unsigned char>(ch);
-    const bool unreserved = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-                            (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.' || c == '~';
-    if (unreserved || (c == '/' && !encode_slash)) {
-      out.push_back(ch);
-    } else {
-      out.push_back('%');
-      out.push_back(kHex[c >> 4]);
-      out.push_back(kHex[c & 0xF]);
-    }
-  }
-  return out;
-}
-
-std::string encodePathSegment(std::string_view segment) { return uriEncode(segment, true); }
-
 std::string canonicalRequest(const SigningInput& in,
                              const Credentials& creds,
                              bool include_content_sha) {
@@ -255,12 +192,11 @@ std::string stringToSign(const SigningInput& in, std::string_view canonical_requ
 std::string signature(const SigningInput& in,
                       const Credentials& creds,
                       std::string_view string_to_sign) {
-  const Digest k_date = hmacSha256("AWS4" + creds.secret_access_key, dateStamp(in));
-  const Digest k_region = hmacSha256(asView(k_date), in.region);
-  const Digest k_service = hmacSha256(asView(k_region), in.service);
-  const Digest k_signing = hmacSha256(asView(k_service), "aws4_request");
-  const Digest sig = hmacSha256(asView(k_signing), string_to_sign);
-  return toHex(sig.data(), sig.size());
+  const std::string k_date = hmacSha256("AWS4" + creds.secret_access_key, dateStamp(in));
+  const std::string k_region = hmacSha256(k_date, in.region);
+  const std::string k_service = hmacSha256(k_region, in.service);
+  const std::string k_signing = hmacSha256(k_service, "aws4_request");
+  return hexEncode(hmacSha256(k_signing, string_to_sign));
 }
 
 std::vector<std::pair<std::string, std::string>> signRequest(const SigningInput& in,

@@ -41,11 +41,12 @@ std::vector<std::pair<std::string, std::string>> signRequest(const SigningInput&
 // The canonical request signRequest signs for these arguments.
 //
 // Canonical URI: for every service but "s3" the path is normalised (empty and "." segments
-// dropped, ".." resolved) and then URI-encoded once more with '/' kept, so an already-encoded
-// "%3A" becomes "%253A" ("double encoding", which Bedrock and other non-S3 services expect).
-// For "s3" the path is used as given.
-// Canonical query: every name and value is percent-decoded, then URI-encoded ('+' is taken
+// dropped, ".." resolved) and then percent-encoded once more with '/' kept, so an
+// already-encoded "%3A" becomes "%253A" ("double encoding", which Bedrock and other non-S3
+// services expect). For "s3" the path is used as given.
+// Canonical query: every name and value is percent-decoded, then percent-encoded ('+' is taken
 // literally) and the pairs are sorted by name, then value.
+// (Digests, HMAC and percent-encoding are portico/encoding.hpp's.)
 std::string canonicalRequest(const SigningInput& in,
                              const Credentials& creds,
                              bool include_content_sha = false);
@@ -60,14 +61,5 @@ std::string signature(const SigningInput& in,
 
 // "YYYYMMDDTHHMMSSZ" in UTC.
 std::string amzDate(std::chrono::system_clock::time_point t);
-
-// Lower-case hex SHA-256.
-std::string sha256Hex(std::string_view data);
-
-// Percent-encodes every byte except A-Za-z0-9-_.~ (and '/' unless encode_slash), upper-case hex.
-std::string uriEncode(std::string_view s, bool encode_slash);
-
-// Encodes one path segment for sending, e.g. a Bedrock model id "a.b:0" -> "a.b%3A0".
-std::string encodePathSegment(std::string_view segment);
 
 }  // namespace portico::aws

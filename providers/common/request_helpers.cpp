@@ -9,16 +9,14 @@ namespace portico::providers {
 
 using nlohmann::json;
 
-Expected<UpstreamRequest> requestTo(std::string_view default_base_url,
+Expected<UpstreamRequest> requestAt(std::string_view base_url,
                                     std::string_view path,
+                                    std::string_view query,
                                     const ClientRequest& request,
-                                    const Target& target,
-                                    bool keep_query) {
-  std::string_view base = target.custom_host.empty() ? default_base_url : target.custom_host;
-  auto url = parseBaseUrl(base);
+                                    std::string_view provider) {
+  auto url = parseBaseUrl(base_url);
   if (!url) {
-    // Only a provider without a default host (ollama, custom deployments) ends up here.
-    return errors::failure(400, "A custom host is required for provider " + target.provider +
+    return errors::failure(400, "A custom host is required for provider " + std::string(provider) +
                                     ": send x-portkey-custom-host or custom_host in the config");
   }
   UpstreamRequest out;
@@ -26,13 +24,23 @@ Expected<UpstreamRequest> requestTo(std::string_view default_base_url,
   out.scheme = std::move(url->scheme);
   out.host = std::move(url->host);
   out.port = std::move(url->port);
-  out.target = url->path;
+  out.target = std::move(url->path);
   out.target += path;
-  if (keep_query && !request.query.empty()) {
+  if (!query.empty()) {
     out.target += out.target.find('?') == std::string::npos ? '?' : '&';
-    out.target += request.query;
+    out.target += query;
   }
   return out;
+}
+
+Expected<UpstreamRequest> requestTo(std::string_view default_base_url,
+                                    std::string_view path,
+                                    const ClientRequest& request,
+                                    const Target& target,
+                                    bool keep_query) {
+  std::string_view base = target.custom_host.empty() ? default_base_url : target.custom_host;
+  return requestAt(base, path, keep_query ? std::string_view(request.query) : std::string_view(),
+                   request, target.provider);
 }
 
 std::string optionOrHeader(const ClientRequest& request,

@@ -9,6 +9,15 @@
 
 namespace portico::providers {
 
+// A request with the client's method, pointed at `base_url` + `path`, then `query` when not
+// empty ('?' or '&' before it). Fails (400, naming `provider`) when the base URL is unusable:
+// only a provider without a default host (ollama, custom deployments) and no custom host.
+Expected<UpstreamRequest> requestAt(std::string_view base_url,
+                                    std::string_view path,
+                                    std::string_view query,
+                                    const ClientRequest& request,
+                                    std::string_view provider);
+
 // Points `out` at `base_url` (or the target's custom host when set) plus `path`, keeping the
 // client's query string when `keep_query` is set. Fails when neither URL is usable.
 Expected<UpstreamRequest> requestTo(std::string_view default_base_url,

@@ -1,115 +1,153 @@
 #include "google/google_adapter.hpp"
-#include "common/stateless_call.hpp"
 
 #include "common/request_helpers.hpp"
-#include "portico/openai_wire.hpp"
 #include "google/gemini_mapping.hpp"
 #include "portico/json_parse.hpp"
+#include "portico/openai_wire.hpp"
 
 namespace portico::providers {
 
 using nlohmann::json;
 
-Expected<ProviderCallPtr> GoogleAdapter::open(const ClientRequest& request,
-                                         const Target& target) const {
-  return openStateless(*this, request, target);
-}
+namespace {
+
+constexpr std::string_view kProvider = "google";
+
+// One request on the Gemini API: the model, its URL segment, the completion id and `created`
+// are derived once, when the call is opened.
+class GoogleCall final : public ProviderCall {
+ public:
+  GoogleCall(const ClientRequest& request, const Target& target, std::string model)
+      : request_(request),
+        target_(target),
+        model_(std::move(model)),
+        model_segment_(gemini::modelPathSegment(model_)),
+        id_(openai::newId(gemini::kIdPrefix)),
+        created_(openai::unixSeconds(request.now)) {}
+
+  Expected<UpstreamRequest> request() override {
+    switch (request_.endpoint) {
+      case Endpoint::kPassthrough:
+        return passthrough();
+      case Endpoint::kChatCompletions:
+        return chat();
+      case Endpoint::kEmbeddings:
+        return embeddings();
+      default:
+        return errors::unsupportedEndpoint(endpointName(request_.endpoint), kProvider);
+    }
+  }
+
+  MappedResponse mapResponse(UpstreamReply reply) override {
+    if (reply.status < 200 || reply.status >= 300) {
+      return gemini::errorResponse(kProvider, reply);
+    }
+    switch (request_.endpoint) {
+      case Endpoint::kChatCompletions:
+        return gemini::chatResponse(
+            {.provider = kProvider, .request_model = model_, .created = created_, .id = id_},
+            reply.body);
+      case Endpoint::kEmbeddings:
+        return embeddingResponse(reply.body);
+      default:
+        return MappedResponse{reply.status, std::move(reply.content_type), std::move(reply.body)};
+    }
+  }
+
+  std::unique_ptr<StreamTransformer> streamTransformer() override {
+    if (request_.endpoint != Endpoint::kChatCompletions) {
+      return nullptr;
+    }
+    return gemini::makeStreamTransformer(std::string(kProvider), request_, id_);
+  }
+
+ private:
+  Expected<UpstreamRequest> passthrough() const {
+    auto out = requestTo(kGoogleBaseUrl, request_.path, request_, target_, true);
+    if (!out) {
+      return out;
+    }
+    copyPassthroughHeaders(request_, out->headers);
+    setHeader(out->headers, "x-goog-api-key", target_.api_key);
+    copyForwardedHeaders(request_, target_, out->headers);
+    out->body = bodyBytes(request_);
+    return out;
+  }
+
+  Expected<UpstreamRequest> chat() const {
+    auto body = gemini::chatRequestBody(*request_.body);
+    if (!body) {
+      return body.error();
+    }
+    return post(request_.stream ? ":streamGenerateContent?alt=sse" : ":generateContent", *body);
+  }
+
+  Expected<UpstreamRequest> embeddings() const {
+    auto mapped = gemini::embedRequestBody(*request_.body, model_segment_);
+    if (!mapped) {
+      return mapped.error();
+    }
+    return post(mapped->batch ? ":batchEmbedContents" : ":embedContent", mapped->body);
+  }
+
+  // POST {base}/v1beta/models/{model}{method} with the JSON body and the key header.
+  Expected<UpstreamRequest> post(std::string_view method, const json& body) const {
+    std::string path = "/v1beta/models/" + model_segment_;
+    path += method;
+    auto out = requestTo(kGoogleBaseUrl, path, request_, target_, false);
+    if (!out) {
+      return out;
+    }
+    out->method = "POST";
+    out->headers.emplace_back("content-type", "application/json");
+    out->headers.emplace_back("x-goog-api-key", target_.api_key);
+    copyForwardedHeaders(request_, target_, out->headers);
+    out->body = body.dump(-1, ' ', false, json::error_handler_t::replace);
+    return out;
+  }
+
+  MappedResponse embeddingResponse(const std::string& body) const {
+    json vectors = gemini::embeddingVectors(parseJson(body));
+    if (vectors.is_null()) {
+      return fromError(errors::providerError(
+          502, kProvider, "Invalid response received from google: " + body.substr(0, 1024)));
+    }
+    // Gemini's embedding answers report no token counts.
+    return gemini::embeddingResponse(vectors, model_, std::nullopt,
+                                     gemini::wantsBase64(request_.body));
+  }
+
+  const ClientRequest& request_;
+  const Target& target_;
+  const std::string model_;
+  const std::string model_segment_;
+  const std::string id_;
+  const long long created_;
+};
+
+}  // namespace
 
 bool GoogleAdapter::supports(Endpoint endpoint) const {
   return endpoint == Endpoint::kChatCompletions || endpoint == Endpoint::kEmbeddings ||
          endpoint == Endpoint::kPassthrough;
 }
 
-Expected<UpstreamRequest> GoogleAdapter::buildRequest(const ClientRequest& request,
-                                                      const Target& target) const {
+Expected<ProviderCallPtr> GoogleAdapter::open(const ClientRequest& request,
+                                              const Target& target) const {
   if (target.api_key.empty()) {
-    return errors::missingApiKey(id());
+    return errors::missingApiKey(kProvider);
   }
   if (request.endpoint == Endpoint::kPassthrough) {
-    auto out = requestTo(kGoogleBaseUrl, request.path, request, target, true);
-    if (!out) {
-      return out;
-    }
-    copyPassthroughHeaders(request, out->headers);
-    setHeader(out->headers, "x-goog-api-key", target.api_key);
-    copyForwardedHeaders(request, target, out->headers);
-    out->body = bodyBytes(request);
-    return out;
+    return ProviderCallPtr(std::make_unique<GoogleCall>(request, target, std::string()));
   }
   if (request.body == nullptr || !request.body->is_object()) {
     return errors::failure(400, "The request body must be a JSON object");
   }
-  std::string model = gemini::requestModel(request);
+  std::string model = openai::stringField(request.body, "model");
   if (model.empty()) {
     return errors::failure(400, "Model is required");
   }
-  std::string path = "/v1beta/models/" + gemini::modelPathSegment(model);
-  json body;
-  if (request.endpoint == Endpoint::kChatCompletions) {
-    auto mapped = gemini::chatRequestBody(*request.body);
-    if (!mapped) {
-      return mapped.error();
-    }
-    body = std::move(*mapped);
-    path += request.stream ? ":streamGenerateContent?alt=sse" : ":generateContent";
-  } else if (request.endpoint == Endpoint::kEmbeddings) {
-    auto mapped = gemini::embedRequestBody(*request.body, gemini::modelPathSegment(model));
-    if (!mapped) {
-      return mapped.error();
-    }
-    body = std::move(mapped->body);
-    path += mapped->batch ? ":batchEmbedContents" : ":embedContent";
-  } else {
-    return errors::unsupportedEndpoint(endpointName(request.endpoint), id());
-  }
-  auto out = requestTo(kGoogleBaseUrl, path, request, target, false);
-  if (!out) {
-    return out;
-  }
-  out->method = "POST";
-  out->headers.emplace_back("content-type", "application/json");
-  out->headers.emplace_back("x-goog-api-key", target.api_key);
-  copyForwardedHeaders(request, target, out->headers);
-  out->body = body.dump(-1, ' ', false, json::error_handler_t::replace);
-  return out;
-}
-
-MappedResponse GoogleAdapter::mapResponse(const ClientRequest& request,
-                                          const Target& /*target*/,
-                                          UpstreamReply reply) const {
-  if (reply.status < 200 || reply.status >= 300) {
-    return gemini::errorResponse(id(), reply);
-  }
-  switch (request.endpoint) {
-    case Endpoint::kChatCompletions:
-      return gemini::chatResponse({.provider = id(),
-                                   .request_model = gemini::requestModel(request),
-                                   .created = openai::unixSeconds(request.now)},
-                                  reply.body);
-    case Endpoint::kEmbeddings: {
-      json parsed = parseJson(reply.body);
-      json vectors = gemini::embeddingVectors(parsed);
-      if (vectors.is_null()) {
-        return fromError(errors::providerError(
-            502, id(), "Invalid response received from google: " + reply.body.substr(0, 1024)));
-      }
-      json list = gemini::embeddingList(vectors, gemini::requestModel(request), 0,
-                                        gemini::wantsBase64(request.body));
-      return MappedResponse{200, "application/json", list.dump()};
-    }
-    default:
-      return MappedResponse{reply.status, std::move(reply.content_type), std::move(reply.body)};
-  }
-}
-
-std::unique_ptr<StreamTransformer> GoogleAdapter::makeStreamTransformer(
-    const ClientRequest& request, const Target& /*target*/) const {
-  if (request.endpoint != Endpoint::kChatCompletions) {
-    return nullptr;
-  }
-  return gemini::makeStreamTransformer(std::string(id()), gemini::requestModel(request),
-                                       openai::unixSeconds(request.now),
-                                       gemini::wantsStreamUsage(request.body));
+  return ProviderCallPtr(std::make_unique<GoogleCall>(request, target, std::move(model)));
 }
 
 }  // namespace portico::providers

@@ -18,15 +18,9 @@ class GoogleAdapter : public ProviderAdapter {
   bool supports(Endpoint endpoint) const override;
   // Declared in google_settings.cpp.
   const ProviderSettings& settings() const override;
-  Expected<ProviderCallPtr> open(const ClientRequest& request,
-                                 const Target& target) const override;
-  Expected<UpstreamRequest> buildRequest(const ClientRequest& request,
-                                         const Target& target) const;
-  MappedResponse mapResponse(const ClientRequest& request,
-                             const Target& target,
-                             UpstreamReply reply) const;
-  std::unique_ptr<StreamTransformer> makeStreamTransformer(const ClientRequest& request,
-                                                           const Target& target) const;
+  // Fails without an API key, and for chat and embeddings without a JSON object body naming a
+  // model.
+  Expected<ProviderCallPtr> open(const ClientRequest& request, const Target& target) const override;
 };
 
 }  // namespace portico::providers

@@ -4,6 +4,7 @@ namespace portico::providers {
 
 namespace {
 
+// mistral_fim_completion: "true" (config field, or header x-portkey-mistral-fim-completion).
 bool wantsFim(const ClientRequest& request, const Target& target) {
   if (target.option("mistral_fim_completion") == "true") {
     return true;
@@ -11,6 +12,22 @@ bool wantsFim(const ClientRequest& request, const Target& target) {
   return request.headers != nullptr &&
          findHeader(*request.headers, "x-portkey-mistral-fim-completion").value_or("") == "true";
 }
+
+// A Mistral request: OpenAI's, with chat sent to /fim/completions when FIM is asked for.
+class MistralCall final : public OpenAiCompatibleCall {
+ public:
+  MistralCall(const OpenAiCompatibleSpec& spec, const ClientRequest& request, const Target& target)
+      : OpenAiCompatibleCall(spec, request, target),
+        fim_(request.endpoint == Endpoint::kChatCompletions && wantsFim(request, target)) {}
+
+ protected:
+  std::string path() const override {
+    return fim_ ? std::string("/fim/completions") : OpenAiCompatibleCall::path();
+  }
+
+ private:
+  const bool fim_;
+};
 
 }  // namespace
 
@@ -59,11 +76,9 @@ MistralAdapter::MistralAdapter()
                                                    .endpoints = kChat | kEmbed,
                                                    .quirk = &applyMistralRenames}) {}
 
-std::string MistralAdapter::pathFor(const ClientRequest& request, const Target& target) const {
-  if (request.endpoint == Endpoint::kChatCompletions && wantsFim(request, target)) {
-    return "/fim/completions";
-  }
-  return OpenAiCompatibleAdapter::pathFor(request, target);
+Expected<ProviderCallPtr> MistralAdapter::open(const ClientRequest& request,
+                                               const Target& target) const {
+  return ProviderCallPtr(std::make_unique<MistralCall>(spec(), request, target));
 }
 
 }  // namespace portico::providers

@@ -11,8 +11,7 @@ class MistralAdapter : public OpenAiCompatibleAdapter {
  public:
   MistralAdapter();
 
- protected:
-  std::string pathFor(const ClientRequest& request, const Target& target) const override;
+  Expected<ProviderCallPtr> open(const ClientRequest& request, const Target& target) const override;
 };
 
 // The body renames; exposed for unit tests.

@@ -1,15 +1,176 @@
 #include "openai_compatible/openai_compatible_adapter.hpp"
-#include "common/stateless_call.hpp"
 
 #include "common/request_helpers.hpp"
-#include "portico/openai_wire.hpp"
+#include "openai_compatible/usage_relay_stream.hpp"
 #include "openai_compatible/x_groq_usage_stream.hpp"
+#include "portico/openai_wire.hpp"
 
 namespace portico::providers {
 
+namespace {
+
+bool isSuccess(int status) { return status >= 200 && status < 300; }
+
+// Whether a stream of this request should ask the upstream for usage the client did not ask
+// for: OpenAI's usage chunk exists for chat and text completions, and stream_options must be
+// absent or an object (anything else is the client's to get refused).
+bool shouldAskStreamUsage(const OpenAiCompatibleSpec& spec, const ClientRequest& request) {
+  if (!spec.asks_stream_usage || !request.stream || request.body == nullptr ||
+      !request.body->is_object() || openai::wantsIncludeUsage(request.body)) {
+    return false;
+  }
+  if (request.endpoint != Endpoint::kChatCompletions &&
+      request.endpoint != Endpoint::kCompletions) {
+    return false;
+  }
+  auto options = request.body->find("stream_options");
+  return options == request.body->end() || options->is_object();
+}
+
+}  // namespace
+
+OpenAiHeaderSettings OpenAiHeaderSettings::read(const ClientRequest& request,
+                                                const Target& target) {
+  return {optionOrHeader(request, target, "openai_organization", "openai-organization"),
+          optionOrHeader(request, target, "openai_project", "openai-project"),
+          optionOrHeader(request, target, "openai_beta", "openai-beta")};
+}
+
+OpenAiCompatibleCall::OpenAiCompatibleCall(const OpenAiCompatibleSpec& spec,
+                                           const ClientRequest& request,
+                                           const Target& target)
+    : spec_(spec),
+      request_(request),
+      target_(target),
+      passthrough_(request.endpoint == Endpoint::kPassthrough),
+      asks_stream_usage_(shouldAskStreamUsage(spec, request)) {}
+
+std::string_view OpenAiCompatibleCall::baseUrl() const {
+  return target_.custom_host.empty() ? spec_.base_url : std::string_view(target_.custom_host);
+}
+
+std::string OpenAiCompatibleCall::path() const {
+  std::string path(spec_.api_prefix);
+  switch (request_.endpoint) {
+    case Endpoint::kChatCompletions:
+      return path + "/chat/completions";
+    case Endpoint::kCompletions:
+      return path + "/completions";
+    case Endpoint::kEmbeddings:
+      return path + "/embeddings";
+    case Endpoint::kMessages:
+    case Endpoint::kPassthrough:
+      break;
+  }
+  return path + request_.path;
+}
+
+std::string OpenAiCompatibleCall::query() const {
+  return passthrough_ ? request_.query : std::string();
+}
+
+Expected<bool> OpenAiCompatibleCall::addAuth(HeaderList& headers) const {
+  const std::string& key = target_.api_key;
+  switch (spec_.auth) {
+    case AuthStyle::kBearer:
+      if (key.empty()) {
+        return errors::missingApiKey(spec_.id);
+      }
+      headers.emplace_back("authorization", "Bearer " + key);
+      break;
+    case AuthStyle::kBearerOptional:
+      if (!key.empty()) {
+        headers.emplace_back("authorization", "Bearer " + key);
+      }
+      break;
+    case AuthStyle::kApiKeyHeader:
+      if (key.empty()) {
+        return errors::missingApiKey(spec_.id);
+      }
+      headers.emplace_back("api-key", key);
+      break;
+    case AuthStyle::kNone:
+      break;
+  }
+  return true;
+}
+
+void OpenAiCompatibleCall::addProviderHeaders(HeaderList& headers) const {
+  if (!spec_.extra_header_name.empty()) {
+    setHeader(headers, spec_.extra_header_name, std::string(spec_.extra_header_value));
+  }
+  if (!spec_.openai_headers) {
+    return;
+  }
+  OpenAiHeaderSettings settings = OpenAiHeaderSettings::read(request_, target_);
+  for (auto [name, value] :
+       {std::pair{"openai-organization", &settings.organization},
+        std::pair{"openai-project", &settings.project}, std::pair{"openai-beta", &settings.beta}}) {
+    if (!value->empty()) {
+      setHeader(headers, name, std::move(*value));
+    }
+  }
+}
+
+std::string OpenAiCompatibleCall::body() const {
+  if (passthrough_ || request_.body == nullptr || (spec_.quirk == nullptr && !asks_stream_usage_)) {
+    return bodyBytes(request_);
+  }
+  nlohmann::json body = *request_.body;
+  bool changed = spec_.quirk != nullptr && spec_.quirk(body, request_);
+  if (asks_stream_usage_) {
+    body["stream_options"]["include_usage"] = true;
+    changed = true;
+  }
+  return changed || request_.body_modified ? body.dump() : std::string(request_.raw_body);
+}
+
+Expected<UpstreamRequest> OpenAiCompatibleCall::request() {
+  auto out = requestAt(baseUrl(), path(), query(), request_, target_.provider);
+  if (!out) {
+    return out;
+  }
+  if (passthrough_) {
+    copyPassthroughHeaders(request_, out->headers);
+  } else {
+    out->headers.emplace_back("content-type", "application/json");
+  }
+  if (auto auth = addAuth(out->headers); !auth) {
+    return auth.error();
+  }
+  addProviderHeaders(out->headers);
+  copyForwardedHeaders(request_, target_, out->headers);
+  out->body = body();
+  return out;
+}
+
+MappedResponse OpenAiCompatibleCall::mapResponse(UpstreamReply reply) {
+  if (!isSuccess(reply.status)) {
+    return normaliseError(spec_.id, reply);
+  }
+  // Success bodies are already OpenAI's format: relay the bytes, never re-serialise them; the
+  // usage is only scanned for.
+  std::optional<Usage> usage = passthrough_ ? std::nullopt : findOpenAiUsage(reply.body);
+  return MappedResponse{reply.status, std::move(reply.content_type), std::move(reply.body),
+                        std::move(usage)};
+}
+
+std::unique_ptr<StreamTransformer> OpenAiCompatibleCall::streamTransformer() {
+  if (spec_.usage_in_x_groq && request_.endpoint == Endpoint::kChatCompletions) {
+    return makeXGroqUsageTransformer(std::string(spec_.id),
+                                     openai::wantsIncludeUsage(request_.body));
+  }
+  if (asks_stream_usage_) {
+    return makeUsageRelayStream(std::string(spec_.id));
+  }
+  // OpenAI-format SSE is relayed byte for byte, [DONE] included; when the client asked for
+  // include_usage the gateway reads the usage chunk it relays.
+  return nullptr;
+}
+
 Expected<ProviderCallPtr> OpenAiCompatibleAdapter::open(const ClientRequest& request,
-                                         const Target& target) const {
-  return openStateless(*this, request, target);
+                                                        const Target& target) const {
+  return ProviderCallPtr(std::make_unique<OpenAiCompatibleCall>(spec_, request, target));
 }
 
 bool OpenAiCompatibleAdapter::supports(Endpoint endpoint) const {
@@ -26,111 +187,6 @@ bool OpenAiCompatibleAdapter::supports(Endpoint endpoint) const {
       return true;
   }
   return false;
-}
-
-std::string OpenAiCompatibleAdapter::pathFor(const ClientRequest& request,
-                                             const Target& /*target*/) const {
-  std::string path(spec_.api_prefix);
-  switch (request.endpoint) {
-    case Endpoint::kChatCompletions:
-      return path + "/chat/completions";
-    case Endpoint::kCompletions:
-      return path + "/completions";
-    case Endpoint::kEmbeddings:
-      return path + "/embeddings";
-    case Endpoint::kMessages:
-    case Endpoint::kPassthrough:
-      break;
-  }
-  return path + request.path;
-}
-
-Expected<bool> OpenAiCompatibleAdapter::applyAuth(const ClientRequest& /*request*/,
-                                                  const Target& target,
-                                                  UpstreamRequest& out) const {
-  switch (spec_.auth) {
-    case AuthStyle::kBearer:
-      if (target.api_key.empty()) {
-        return errors::missingApiKey(spec_.id);
-      }
-      out.headers.emplace_back("authorization", "Bearer " + target.api_key);
-      break;
-    case AuthStyle::kBearerOptional:
-      if (!target.api_key.empty()) {
-        out.headers.emplace_back("authorization", "Bearer " + target.api_key);
-      }
-      break;
-    case AuthStyle::kApiKeyHeader:
-      if (target.api_key.empty()) {
-        return errors::missingApiKey(spec_.id);
-      }
-      out.headers.emplace_back("api-key", target.api_key);
-      break;
-    case AuthStyle::kNone:
-      break;
-  }
-  return true;
-}
-
-Expected<UpstreamRequest> OpenAiCompatibleAdapter::buildRequest(const ClientRequest& request,
-                                                                const Target& target) const {
-  const bool passthrough = request.endpoint == Endpoint::kPassthrough;
-  auto out = requestTo(spec_.base_url, pathFor(request, target), request, target, passthrough);
-  if (!out) {
-    return out;
-  }
-  if (passthrough) {
-    copyPassthroughHeaders(request, out->headers);
-  } else {
-    out->headers.emplace_back("content-type", "application/json");
-  }
-  if (auto auth = applyAuth(request, target, *out); !auth) {
-    return auth.error();
-  }
-  if (!spec_.extra_header_name.empty()) {
-    setHeader(out->headers, spec_.extra_header_name, std::string(spec_.extra_header_value));
-  }
-  if (spec_.openai_headers) {
-    static constexpr std::pair<const char*, const char*> kOpenAiHeaders[] = {
-        {"openai_organization", "openai-organization"},
-        {"openai_project", "openai-project"},
-        {"openai_beta", "openai-beta"},
-    };
-    for (const auto& [option, header] : kOpenAiHeaders) {
-      std::string value = optionOrHeader(request, target, option, header);
-      if (!value.empty()) {
-        setHeader(out->headers, header, std::move(value));
-      }
-    }
-  }
-  copyForwardedHeaders(request, target, out->headers);
-
-  if (spec_.quirk != nullptr && request.body != nullptr && !passthrough) {
-    nlohmann::json body = *request.body;
-    bool changed = spec_.quirk(body, request);
-    out->body = changed || request.body_modified ? body.dump() : std::string(request.raw_body);
-  } else {
-    out->body = bodyBytes(request);
-  }
-  return out;
-}
-
-MappedResponse OpenAiCompatibleAdapter::mapResponse(const ClientRequest& /*request*/,
-                                                    const Target& /*target*/,
-                                                    UpstreamReply reply) const {
-  if (reply.status >= 200 && reply.status < 300) {
-    // Success bodies are already OpenAI's format: relay the bytes, never re-serialise them.
-    return MappedResponse{reply.status, std::move(reply.content_type), std::move(reply.body)};
-  }
-  return normaliseError(spec_.id, reply);
-}
-
-std::unique_ptr<StreamTransformer> OpenAiCompatibleAdapter::makeStreamTransformer(
-    const ClientRequest& request, const Target& /*target*/) const {
-  if (spec_.usage_in_x_groq && request.endpoint == Endpoint::kChatCompletions) {
-    return makeXGroqUsageTransformer(std::string(spec_.id), openai::wantsIncludeUsage(request.body));
-  }
-  return nullptr;  // OpenAI-format SSE is relayed byte for byte, [DONE] included.
 }
 
 }  // namespace portico::providers

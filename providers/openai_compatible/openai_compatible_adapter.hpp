@@ -1,7 +1,9 @@
 #pragma once
 
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <span>
+#include <string>
 #include <string_view>
 
 #include "portico/provider_adapter.hpp"
@@ -49,6 +51,64 @@ struct OpenAiCompatibleSpec {
   bool openai_headers = false;
   // Streams report usage as x_groq.usage (groq): moved to `usage` by a stream transformer.
   bool usage_in_x_groq = false;
+  // The provider takes stream_options.include_usage (openai, azure-openai): streams the client
+  // did not ask usage for ask for it anyway, and the usage-only chunk is dropped on the way
+  // back, so the gateway learns the counts whatever the client asked for.
+  bool asks_stream_usage = false;
+};
+
+// OpenAI's request headers, for providers with `openai_headers`: the openai_organization /
+// openai_project / openai_beta settings (config fields or x-portkey-openai-* headers), else the
+// client's own OpenAI-Organization / OpenAI-Project / OpenAI-Beta.
+struct OpenAiHeaderSettings {
+  std::string organization;
+  std::string project;
+  std::string beta;
+
+  static OpenAiHeaderSettings read(const ClientRequest& request, const Target& target);
+};
+
+// One client request on an OpenAI-compatible provider. The URL, auth and extra headers come
+// from the spec (subclasses replace them: Azure's resource URL, Mistral's FIM path); the body is
+// the client's (after the spec's quirk); answers and streams are relayed, errors normalised.
+class OpenAiCompatibleCall : public ProviderCall {
+ public:
+  OpenAiCompatibleCall(const OpenAiCompatibleSpec& spec,
+                       const ClientRequest& request,
+                       const Target& target);
+
+  Expected<UpstreamRequest> request() override;
+  MappedResponse mapResponse(UpstreamReply reply) override;
+  std::unique_ptr<StreamTransformer> streamTransformer() override;
+
+ protected:
+  // The custom host, else the spec's base URL ("/v1" of the provider).
+  virtual std::string_view baseUrl() const;
+  // The path after the base URL for a unified endpoint or a passthrough request.
+  virtual std::string path() const;
+  // The query sent upstream: the client's for passthrough, else none.
+  virtual std::string query() const;
+  // Adds the provider's auth headers. Fails when a required key is missing.
+  virtual Expected<bool> addAuth(HeaderList& headers) const;
+  // Adds the provider's own headers (the spec's extra header, OpenAI's headers).
+  virtual void addProviderHeaders(HeaderList& headers) const;
+
+  // Sends streams as the client asked, without the usage chunk it did not ask for.
+  void keepStreamOptions() { asks_stream_usage_ = false; }
+
+  const OpenAiCompatibleSpec& spec() const { return spec_; }
+  const ClientRequest& client() const { return request_; }
+  const Target& target() const { return target_; }
+  bool passthrough() const { return passthrough_; }
+
+ private:
+  std::string body() const;
+
+  const OpenAiCompatibleSpec& spec_;
+  const ClientRequest& request_;
+  const Target& target_;
+  const bool passthrough_;
+  bool asks_stream_usage_;  // this stream adds stream_options.include_usage upstream
 };
 
 // The shared adapter for every OpenAI-compatible provider: URL and auth from the spec, the body
@@ -62,25 +122,10 @@ class OpenAiCompatibleAdapter : public ProviderAdapter {
   bool supports(Endpoint endpoint) const override;
   // Declared in openai_compatible_settings.cpp.
   const ProviderSettings& settings() const override;
-  Expected<ProviderCallPtr> open(const ClientRequest& request,
-                                 const Target& target) const override;
-  virtual Expected<UpstreamRequest> buildRequest(const ClientRequest& request,
-                                         const Target& target) const;
-  MappedResponse mapResponse(const ClientRequest& request,
-                             const Target& target,
-                             UpstreamReply reply) const;
-  std::unique_ptr<StreamTransformer> makeStreamTransformer(const ClientRequest& request,
-                                                           const Target& target) const;
+  // Opens an OpenAiCompatibleCall; subclasses open their own.
+  Expected<ProviderCallPtr> open(const ClientRequest& request, const Target& target) const override;
 
   const OpenAiCompatibleSpec& spec() const { return spec_; }
-
- protected:
-  // Adds the provider's auth headers to `out`. Fails when a required key is missing.
-  virtual Expected<bool> applyAuth(const ClientRequest& request,
-                                   const Target& target,
-                                   UpstreamRequest& out) const;
-  // The path after the base URL for a unified endpoint or a passthrough request.
-  virtual std::string pathFor(const ClientRequest& request, const Target& target) const;
 
  private:
   OpenAiCompatibleSpec spec_;

@@ -15,7 +15,8 @@ constexpr std::array kSpecs = {
     OpenAiCompatibleSpec{.id = "openai",
                          .base_url = "https://api.openai.com/v1",
                          .endpoints = kAll,
-                         .openai_headers = true},
+                         .openai_headers = true,
+                         .asks_stream_usage = true},
     OpenAiCompatibleSpec{
         .id = "groq", .base_url = "https://api.groq.com/openai/v1", .usage_in_x_groq = true},
     OpenAiCompatibleSpec{.id = "together-ai",

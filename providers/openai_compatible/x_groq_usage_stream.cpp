@@ -2,8 +2,8 @@
 
 #include <vector>
 
-#include "portico/openai_wire.hpp"
 #include "portico/json_parse.hpp"
+#include "portico/openai_wire.hpp"
 #include "portico/sse_parser.hpp"
 
 namespace portico::providers {
@@ -50,6 +50,8 @@ class XGroqUsageTransformer : public StreamTransformer {
     ended_ = true;
   }
 
+  std::optional<Usage> usage() const override { return usage_; }
+
  private:
   void relay(std::string& out) {
     for (auto& event : events_) {
@@ -65,6 +67,7 @@ class XGroqUsageTransformer : public StreamTransformer {
       }
       if (auto usage = chunk.find("usage"); usage != chunk.end() && !usage->is_null()) {
         native_usage_ = true;
+        usage_ = usageFromOpenAi(*usage);
       }
       const json* x_usage = nullptr;
       if (auto x = chunk.find("x_groq"); x != chunk.end() && x->is_object()) {
@@ -73,6 +76,7 @@ class XGroqUsageTransformer : public StreamTransformer {
         }
       }
       if (x_usage != nullptr && !native_usage_) {
+        usage_ = usageFromOpenAi(*x_usage);
         if (include_usage_) {
           stashed_usage_ = *x_usage;
         } else {
@@ -101,6 +105,7 @@ class XGroqUsageTransformer : public StreamTransformer {
   json stashed_usage_;         // x_groq.usage, for the final usage chunk
   json last_chunk_;            // id, object, created, model of the latest chunk
   bool ended_ = false;
+  std::optional<Usage> usage_;  // what the client is told, for the gateway
 };
 
 }  // namespace

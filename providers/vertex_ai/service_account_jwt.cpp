@@ -6,6 +6,7 @@
 
 #include <memory>
 
+#include "portico/encoding.hpp"
 #include "portico/json_parse.hpp"
 
 namespace portico::providers::vertex {
@@ -37,23 +38,6 @@ std::string stringField(const json& object, const char* key) {
   return it != object.end() && it->is_string() ? it->get<std::string>() : std::string();
 }
 
-// Form-urlencodes one value (RFC 3986 unreserved characters kept).
-std::string formEncode(std::string_view text) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : text) {
-    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
-        c == '.' || c == '_' || c == '~') {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += kHex[c >> 4];
-      out += kHex[c & 0xf];
-    }
-  }
-  return out;
-}
-
 }  // namespace
 
 std::optional<ServiceAccountKey> parseServiceAccount(const json& value, std::string* error) {
@@ -80,51 +64,19 @@ std::optional<ServiceAccountKey> parseServiceAccount(const json& value, std::str
   return key;
 }
 
-std::string base64UrlEncode(std::string_view bytes) {
-  std::string out(4 * ((bytes.size() + 2) / 3) + 1, '\0');
-  int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                          reinterpret_cast<const unsigned char*>(bytes.data()),
-                          static_cast<int>(bytes.size()));
-  out.resize(n < 0 ? 0 : static_cast<std::size_t>(n));
-  while (!out.empty() && out.back() == '=') {
-    out.pop_back();
-  }
-  for (auto& c : out) {
-    if (c == '+') {
-      c = '-';
-    } else if (c == '/') {
-      c = '_';
-    }
-  }
-  return out;
-}
-
 std::optional<std::string> base64UrlDecode(std::string_view text) {
+  if (text.size() % 4 == 1) {
+    return std::nullopt;  // no base64 length
+  }
   std::string standard(text);
   for (auto& c : standard) {
-    if (c == '-') {
-      c = '+';
-    } else if (c == '_') {
-      c = '/';
-    } else if (c == '+' || c == '/' || c == '=') {
+    if (c == '+' || c == '/' || c == '=') {
       return std::nullopt;  // not base64url
     }
+    c = c == '-' ? '+' : c == '_' ? '/' : c;
   }
-  std::size_t padding = (4 - standard.size() % 4) % 4;
-  if (padding == 3) {
-    return std::nullopt;
-  }
-  standard.append(padding, '=');
-  std::string out(standard.size() / 4 * 3, '\0');
-  int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                          reinterpret_cast<const unsigned char*>(standard.data()),
-                          static_cast<int>(standard.size()));
-  if (n < 0 || static_cast<std::size_t>(n) < padding) {
-    return std::nullopt;
-  }
-  // EVP_DecodeBlock counts the padding as zero bytes.
-  out.resize(static_cast<std::size_t>(n) - padding);
-  return out;
+  standard.append((4 - standard.size() % 4) % 4, '=');
+  return base64Decode(standard);
 }
 
 std::optional<std::string> buildJwtAssertion(const ServiceAccountKey& key,
@@ -174,8 +126,8 @@ std::optional<std::string> buildJwtAssertion(const ServiceAccountKey& key,
 }
 
 std::string tokenRequestBody(std::string_view assertion) {
-  return "grant_type=" + formEncode("urn:ietf:params:oauth:grant-type:jwt-bearer") +
-         "&assertion=" + formEncode(assertion);
+  return "grant_type=" + percentEncode("urn:ietf:params:oauth:grant-type:jwt-bearer") +
+         "&assertion=" + percentEncode(assertion);
 }
 
 std::optional<AccessToken> parseTokenResponse(std::string_view body, std::string* error) {

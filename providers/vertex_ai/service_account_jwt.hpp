@@ -26,8 +26,8 @@ struct ServiceAccountKey {
 std::optional<ServiceAccountKey> parseServiceAccount(const nlohmann::json& value,
                                                      std::string* error);
 
-// base64url without padding (RFC 7515).
-std::string base64UrlEncode(std::string_view bytes);
+// Decodes one base64url segment of a JWT (RFC 7515: no padding); nullopt for anything else.
+// Encoding is portico::base64UrlEncode.
 std::optional<std::string> base64UrlDecode(std::string_view text);
 
 // The signed assertion: base64url(header).base64url(claims).base64url(RS256 signature), with

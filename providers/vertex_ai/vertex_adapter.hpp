@@ -1,11 +1,26 @@
 #pragma once
 
+#include <chrono>
+#include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <string_view>
 
 #include "portico/provider_adapter.hpp"
 
 namespace portico::providers {
+
+inline constexpr std::string_view kVertexDefaultRegion = "us-central1";
+
+// The target's Vertex settings, read once from Target::options.
+struct VertexSettings {
+  std::string project_id;  // vertex_project_id
+  std::string region;      // vertex_region; kVertexDefaultRegion when not set
+  // vertex_service_account_json: the key as an object or as JSON text; null when not set.
+  nlohmann::json service_account;
+
+  static VertexSettings read(const Target& target);
+};
 
 // The `vertex-ai` provider. Gemini models go to
 // {base}/v1/projects/{project}/locations/{region}/publishers/google/models/{model}:generateContent
@@ -20,16 +35,11 @@ class VertexAdapter : public ProviderAdapter {
   bool supports(Endpoint endpoint) const override;
   // Declared in vertex_settings.cpp.
   const ProviderSettings& settings() const override;
-  Expected<ProviderCallPtr> open(const ClientRequest& request,
-                                 const Target& target) const override;
-  Expected<UpstreamRequest> buildRequest(const ClientRequest& request,
-                                         const Target& target) const;
-  MappedResponse mapResponse(const ClientRequest& request,
-                             const Target& target,
-                             UpstreamReply reply) const;
-  std::unique_ptr<StreamTransformer> makeStreamTransformer(const ClientRequest& request,
-                                                           const Target& target) const;
-  // With vertex_service_account_json: the account and key id, and a hash of the key.
+  // Fails without an access token or with an unusable region, and for chat and embeddings
+  // without a project or a JSON object body naming a model. The call is in vertex_call.cpp.
+  Expected<ProviderCallPtr> open(const ClientRequest& request, const Target& target) const override;
+  // With vertex_service_account_json: the account and key id, and a hash of the key. Signs
+  // nothing.
   std::optional<std::string> tokenCacheKey(const Target& target) const override;
   // The signed JWT exchanged at the key's token_uri (Google's by default) for an access token.
   Expected<TokenExchange> tokenExchange(const Target& target,

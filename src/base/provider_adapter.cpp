@@ -29,8 +29,9 @@ MappedResponse ProviderAdapter::mapResponse(const ClientRequest& request,
   auto call = open(request, target);
   if (!call) {
     const auto& error = call.error();
-    return MappedResponse{error.status, "application/json",
-                          error.body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)};
+    return MappedResponse{
+        error.status, "application/json",
+        error.body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)};
   }
   return (*call)->mapResponse(std::move(reply));
 }

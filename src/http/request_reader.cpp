@@ -25,9 +25,8 @@ Awaitable<void> refuse(beast::tcp_stream& stream,
 }
 
 bool isCleanClose(const beast::error_code& ec) {
-  return ec == http::error::end_of_stream || ec == net::error::eof ||
-         ec == beast::error::timeout || ec == net::error::operation_aborted ||
-         ec == net::error::connection_reset;
+  return ec == http::error::end_of_stream || ec == net::error::eof || ec == beast::error::timeout ||
+         ec == net::error::operation_aborted || ec == net::error::connection_reset;
 }
 
 }  // namespace

@@ -1,5 +1,4 @@
 #include "portico/openai_stream.hpp"
-
 #include "portico/openai_wire.hpp"
 
 namespace portico::openai {

@@ -1,10 +1,9 @@
-#include "portico/openai_wire.hpp"
-
 #include <cstdint>
 #include <cstring>
 
 #include "portico/encoding.hpp"
 #include "portico/error.hpp"
+#include "portico/openai_wire.hpp"
 
 namespace portico::openai {
 

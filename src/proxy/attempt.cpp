@@ -130,19 +130,18 @@ Awaitable<Attempt> completeAttempt(RequestState& state,
     std::string decoded;
     std::string problem;
     if (!decodeContent(coding, body, limit, decoded, problem) || !lease.growTo(decoded.size())) {
-      co_return erroredAttempt(errors::upstreamUnreachable(target.provider, problem.empty()
-                                                                                ? "upstream answer too large"
-                                                                                : problem),
-                               target);
+      co_return erroredAttempt(
+          errors::upstreamUnreachable(target.provider,
+                                      problem.empty() ? "upstream answer too large" : problem),
+          target);
     }
     body = std::move(decoded);
   }
   Attempt attempt;
   attempt.reply.headers = edge::passOnAnswerHeaders(exchange->headerList());
-  MappedResponse mapped =
-      mapAnswer(call, target,
-                UpstreamReply{exchange->status(), exchange->contentType(), std::move(body),
-                              attempt.reply.headers});
+  MappedResponse mapped = mapAnswer(call, target,
+                                    UpstreamReply{exchange->status(), exchange->contentType(),
+                                                  std::move(body), attempt.reply.headers});
   attempt.reply.status = mapped.status;
   attempt.reply.content_type = std::move(mapped.content_type);
   attempt.reply.body = std::move(mapped.body);
@@ -203,7 +202,11 @@ Awaitable<Attempt> runAttempt(RequestState& state,
     co_return erroredAttempt(call.error(), target);
   }
   if (auto parts = splitParts(**call); !parts.empty()) {
-    co_return co_await sendParts(state, adapter, **call, std::move(parts), leaf, target, deadline);
+    Attempt attempt =
+        co_await sendParts(state, adapter, **call, std::move(parts), leaf, target, deadline);
+    info.status = attempt.failure.empty() ? attempt.reply.status : 0;
+    info.usage = attempt.reply.usage;
+    co_return attempt;
   }
   auto built = buildUpstream(**call, target);
   if (!built) {
@@ -226,7 +229,8 @@ Awaitable<Attempt> runAttempt(RequestState& state,
     // Content-Encoding is not passed on): refuse it.
     co_return erroredAttempt(
         errors::upstreamUnreachable(
-            target.provider, "the upstream compressed its stream despite Accept-Encoding: identity"),
+            target.provider,
+            "the upstream compressed its stream despite Accept-Encoding: identity"),
         target);
   }
   co_return co_await streamedAttempt(state, **call, std::move(exchange), leaf, target, info,

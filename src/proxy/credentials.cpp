@@ -32,7 +32,8 @@ Awaitable<Expected<FetchedToken>> fetchToken(WorkerContext& worker,
         400, provider + ": the token endpoint " + origin + " is refused by the custom-host guard");
   }
   request.check_address = true;
-  auto started = co_await worker.client.start(request, Clock::now() + std::chrono::seconds(30), cancel);
+  auto started =
+      co_await worker.client.start(request, Clock::now() + std::chrono::seconds(30), cancel);
   if (auto* failure = std::get_if<upstream::Failure>(&started)) {
     if (failure->kind == upstream::FailureKind::kRefused) {
       co_return errors::failure(400, provider + ": token endpoint: " + failure->detail);

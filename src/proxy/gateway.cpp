@@ -17,8 +17,7 @@ struct SharedResources::Parts {
   std::vector<Observer*> observers;
 };
 
-SharedResources::SharedResources(const ServerOptions& options)
-    : parts_(std::make_unique<Parts>()) {
+SharedResources::SharedResources(const ServerOptions& options) : parts_(std::make_unique<Parts>()) {
   parts_->tls = upstream::makeTlsContext(options.ca_file);
   parts_->cache =
       std::make_unique<routing::MemoryResponseCache>(options.cache_max_bytes, options.cache_clock);

@@ -81,8 +81,10 @@ Awaitable<Attempt> callLeaf(RequestState& state,
   Target target = routing::resolveTarget(node, settings, state.ctx);
   const auto* adapter = state.worker.registry.find(target.provider);
   if (adapter == nullptr) {
-    co_return fromError(errors::failure(500, "Provider " + target.provider + " not found"),
-                        std::move(option_index));
+    // A gateway error, like an unsupported endpoint: it ends a fallback chain.
+    GatewayError unknown = errors::failure(500, "Provider " + target.provider + " not found");
+    unknown.gateway_exception = true;
+    co_return fromError(unknown, std::move(option_index));
   }
   if (!adapter->supports(state.request.endpoint)) {
     co_return fromError(

@@ -74,7 +74,7 @@ Awaitable<Attempt> walkPlan(RequestState& state,
   if (!chosen) {
     // A router error ends the request with its 400, whatever the enclosing strategy.
     Attempt failed = fromError(chosen.error(), option_index);
-    failed.gateway_exception = node.mode == "conditional" || failed.gateway_exception;
+    failed.gateway_exception = true;
     co_return failed;
   }
   const std::size_t index = *chosen;

@@ -1,9 +1,9 @@
 #include "proxy/request_parts.hpp"
 
-#include "proxy/provider_steps.hpp"
-
 #include <algorithm>
 #include <string>
+
+#include "proxy/provider_steps.hpp"
 
 namespace portico::proxy {
 namespace {

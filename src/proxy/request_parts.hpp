@@ -18,8 +18,9 @@ struct PartsOutcome {
 };
 
 // Sends every part (each its own provider call), at most a few at a time on this worker, and
-// joins the 2xx answers with call.joinResponses() (`call` is the whole request's). Parts are not cancelled one by one when the client hangs up; each is
-// bounded by `deadline` and the read timeout, and the caller checks the client afterwards.
+// joins the 2xx answers with call.joinResponses() (`call` is the whole request's). Parts are not
+// cancelled one by one when the client hangs up; each is bounded by `deadline` and the read
+// timeout, and the caller checks the client afterwards.
 Awaitable<PartsOutcome> callParts(WorkerContext& worker,
                                   const ProviderAdapter& adapter,
                                   ProviderCall& call,

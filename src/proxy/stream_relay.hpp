@@ -9,7 +9,7 @@
 namespace portico::proxy {
 
 struct RelayOutcome {
-  bool client_ok = true;     // the client connection can still be used
+  bool client_ok = true;       // the client connection can still be used
   bool stream_broken = false;  // the answer ended with an error event
   std::optional<Usage> usage;  // from the provider's final usage event, when it sent one
 };

@@ -123,9 +123,8 @@ void Server::start() {
   threads = std::max(1, threads);
   unsigned short port = impl.options.port;
   for (int i = 0; i < threads; ++i) {
-    auto worker = std::make_unique<server::Worker>(impl.options, *impl.registry,
-                                                   impl.route_options, impl.host_policy,
-                                                   *impl.shared);
+    auto worker = std::make_unique<server::Worker>(impl.options, *impl.registry, impl.route_options,
+                                                   impl.host_policy, *impl.shared);
     try {
       impl.bind(*worker, port);
     } catch (const std::exception& e) {

@@ -80,14 +80,16 @@ Awaitable<bool> answerLocally(Worker& worker,
 }
 
 // Handles one request; returns false when the connection must close.
-Awaitable<bool> serveRequest(Worker& worker, beast::tcp_stream& stream, edge::IncomingRequest& request) {
+Awaitable<bool> serveRequest(Worker& worker,
+                             beast::tcp_stream& stream,
+                             edge::IncomingRequest& request) {
   const bool keep_alive = request.keep_alive && !worker.draining;
   edge::BeastAnswerWriter writer(stream, request.version, keep_alive, request.head,
                                  worker.options.keep_alive_timeout);
   Route route = routeRequest(request.method, request.target);
   if (route.kind != RouteKind::kGateway) {
     const bool ok = co_await answerLocally(worker, request, route, writer);
-    co_return ok && keep_alive;
+    co_return ok&& keep_alive;
   }
   proxy::GatewayRequest gateway_request;
   gateway_request.endpoint = route.endpoint;
@@ -100,7 +102,7 @@ Awaitable<bool> serveRequest(Worker& worker, beast::tcp_stream& stream, edge::In
   ClientWatch watch(stream);
   const bool ok = co_await worker.gateway.serve(
       std::move(gateway_request), target.substr(0, target.find('?')), writer, watch.token());
-  co_return ok && keep_alive;
+  co_return ok&& keep_alive;
 }
 
 }  // namespace
@@ -110,15 +112,15 @@ Worker::Worker(const ServerOptions& server_options,
                const RouteContextOptions& route_options,
                const CustomHostPolicy& host_policy,
                proxy::SharedResources& shared)
-    : options(server_options), gateway(server_options, registry, route_options, host_policy, shared) {}
+    : options(server_options),
+      gateway(server_options, registry, route_options, host_policy, shared) {}
 
 Awaitable<void> runSession(Worker& worker, tcp::socket socket) {
   beast::tcp_stream stream(std::move(socket));
   const auto& options = worker.options;
-  edge::RequestReader reader(stream, edge::ReaderLimits{options.max_header_bytes,
-                                                        options.max_body_bytes,
-                                                        options.request_read_timeout,
-                                                        options.keep_alive_timeout});
+  edge::RequestReader reader(
+      stream, edge::ReaderLimits{options.max_header_bytes, options.max_body_bytes,
+                                 options.request_read_timeout, options.keep_alive_timeout});
   Worker::SessionEntry entry{&stream, false};
   worker.sessions.insert(&entry);
   for (;;) {

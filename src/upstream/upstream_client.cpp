@@ -1,7 +1,5 @@
 #include "upstream/upstream_client.hpp"
 
-#include "http/header_lists.hpp"
-
 #include <openssl/ssl.h>
 
 #include <algorithm>
@@ -9,6 +7,7 @@
 #include <charconv>
 #include <stdexcept>
 
+#include "http/header_lists.hpp"
 #include "portico/header_hygiene.hpp"
 
 namespace portico::upstream {
@@ -21,7 +20,6 @@ bool isIpLiteral(const std::string& host) {
   net::ip::make_address(host, ec);
   return !ec;
 }
-
 
 // Errors after which a reused keep-alive connection was simply stale.
 bool isStaleConnectionError(const beast::error_code& ec) {

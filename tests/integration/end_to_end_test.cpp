@@ -64,6 +64,27 @@ TEST(EndToEnd, KeysNeverReachTheLog) {
   EXPECT_EQ(log.find(key), std::string::npos) << log;
 }
 
+TEST(EndToEnd, TheAccessLogNamesTheModelAndTheTokens) {
+  FakeUpstream upstream([](const RecordedRequest&) {
+    return FakeResponse::json(
+        200, R"({"id":"c1","object":"chat.completion","choices":[],)"
+             R"("usage":{"prompt_tokens":11,"completion_tokens":4,"total_tokens":15}})");
+  });
+  GatewayProcess portico;
+  auto response = postJson(portico.port(), "/v1/chat/completions",
+                           {{"x-portkey-provider", "openai"},
+                            {"x-portkey-api-key", "sk-log"},
+                            {"x-portkey-custom-host", upstream.baseUrl() + "/v1"}},
+                           kChatBody);
+  ASSERT_EQ(response.status, 200) << response.body;
+  ASSERT_EQ(portico.terminate(), 0);
+  const std::string log = portico.output();
+  EXPECT_NE(log.find("POST /v1/chat/completions provider=openai model=gpt-4o-mini status=200 "
+                     "prompt_tokens=11 completion_tokens=4 upstream_ms="),
+            std::string::npos)
+      << log;
+}
+
 TEST(EndToEnd, SigtermLetsInFlightRequestsFinish) {
   FakeUpstream upstream([](const RecordedRequest&) {
     FakeResponse r = okAnswer();

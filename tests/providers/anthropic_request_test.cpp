@@ -280,7 +280,27 @@ TEST(AnthropicRequest, MessagesEndpointRelaysBodyBytes) {
   EXPECT_EQ(header(*built, "x-api-key"), "sk-ant-test");
   EXPECT_EQ(header(*built, "anthropic-version"), "2023-06-01");
   EXPECT_EQ(header(*built, "anthropic-beta"), "tools-2024-05-16");
-  EXPECT_EQ(AnthropicAdapter().makeStreamTransformer(call.request, anthropicTarget()), nullptr);
+  // The stream goes back as Anthropic sent it, in any split; its usage is read on the way.
+  const std::string sse = readFixture("stream_text_tool.sse");
+  for (std::size_t piece : {1u, 9u, 100000u}) {
+    auto stream = AnthropicAdapter().makeStreamTransformer(call.request, anthropicTarget());
+    ASSERT_NE(stream, nullptr);
+    std::string out;
+    for (const auto& part : testing::splitIntoPieces(sse, piece)) {
+      stream->feed(part, out);
+    }
+    stream->finish(true, out);
+    EXPECT_EQ(out, sse) << piece;
+    EXPECT_EQ(stream->usage(),
+              (Usage{.prompt_tokens = 572, .completion_tokens = 89, .cached_tokens = 100}));
+  }
+  auto broken = AnthropicAdapter().makeStreamTransformer(call.request, anthropicTarget());
+  std::string out;
+  broken->feed(sse.substr(0, sse.find("event: content_block_start") + 10), out);
+  broken->finish(false, out);
+  EXPECT_EQ(out.find("event: content_block_start"), std::string::npos) << out;
+  EXPECT_NE(out.find("event: error\ndata: "), std::string::npos) << out;
+  EXPECT_NE(out.find("anthropic error: the upstream stream was interrupted"), std::string::npos);
 }
 
 TEST(AnthropicRequest, PassthroughAppendsPath) {
@@ -302,6 +322,8 @@ TEST(AnthropicRequest, PassthroughAppendsPath) {
   built = AnthropicAdapter().buildRequest(call.request, anthropicTarget());
   ASSERT_TRUE(built.has_value());
   EXPECT_EQ(built->target, "/v1/messages/count_tokens");
+  // Passthrough streams are relayed as they come.
+  EXPECT_EQ(AnthropicAdapter().makeStreamTransformer(call.request, anthropicTarget()), nullptr);
 }
 
 TEST(AnthropicRequest, Supports) {

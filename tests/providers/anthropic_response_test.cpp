@@ -2,6 +2,7 @@
 
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <sstream>
 #include <string>
 
@@ -24,6 +25,7 @@ struct Mapped {
   std::string content_type;
   std::string raw;
   json body;
+  std::optional<Usage> usage;
 };
 
 Mapped map(int status,
@@ -40,7 +42,7 @@ Mapped map(int status,
   target.strict_open_ai_compliance = strict;
   auto out = AnthropicAdapter().mapResponse(
       request, target, UpstreamReply{status, "application/json", std::move(upstream_body)});
-  return {out.status, out.content_type, out.body, json::parse(out.body, nullptr, false)};
+  return {out.status, out.content_type, out.body, json::parse(out.body, nullptr, false), out.usage};
 }
 
 TEST(AnthropicResponse, TextBlocksAreConcatenated) {
@@ -164,6 +166,58 @@ TEST(AnthropicResponse, MessagesEndpointIsRelayedUnchanged) {
   auto failed = map(429, err, true, Endpoint::kMessages);
   EXPECT_EQ(failed.status, 429);
   EXPECT_EQ(failed.raw, err);
+}
+
+TEST(AnthropicResponse, UsageIsReportedForTheGateway) {
+  auto text = map(200, readFixture("response_text.json"));
+  ASSERT_TRUE(text.usage.has_value());
+  EXPECT_EQ(*text.usage, (Usage{.prompt_tokens = 12, .completion_tokens = 8, .cached_tokens = 0}));
+
+  // Cache reads and writes count into the prompt, as in the client's usage; reads are cached.
+  auto cached = map(200, readFixture("response_cache_usage.json"));
+  ASSERT_TRUE(cached.usage.has_value());
+  EXPECT_EQ(*cached.usage,
+            (Usage{.prompt_tokens = 1210, .completion_tokens = 5, .cached_tokens = 1000}));
+
+  // Anthropic-format answers relayed unchanged report the same counts.
+  auto messages = map(200, readFixture("response_cache_usage.json"), true, Endpoint::kMessages);
+  EXPECT_EQ(messages.usage, cached.usage);
+
+  // No usage for errors, whatever the endpoint.
+  EXPECT_FALSE(map(429, readFixture("error_rate_limit.json")).usage.has_value());
+  EXPECT_FALSE(
+      map(429, readFixture("error_rate_limit.json"), true, Endpoint::kMessages).usage.has_value());
+  EXPECT_FALSE(map(200, "not json").usage.has_value());
+  EXPECT_FALSE(map(200, readFixture("error_rate_limit.json")).usage.has_value());
+}
+
+TEST(AnthropicResponse, AnotherProviderIdGoesOnAnswersAndErrors) {
+  json request_body = {{"model", "claude-request-model"}};
+  ClientRequest request;
+  request.body = &request_body;
+  request.now = kNow;
+  Target target;
+  target.provider = "vertex-ai";
+  auto ok = anthropicChatResponse(
+      request, target, UpstreamReply{200, "application/json", readFixture("response_text.json")},
+      "vertex-ai");
+  EXPECT_EQ(json::parse(ok.body)["provider"], "vertex-ai");
+  EXPECT_EQ(ok.usage, (Usage{.prompt_tokens = 12, .completion_tokens = 8, .cached_tokens = 0}));
+
+  auto failed = anthropicChatResponse(
+      request, target, UpstreamReply{429, "application/json", readFixture("error_rate_limit.json")},
+      "vertex-ai");
+  EXPECT_EQ(failed.status, 429);
+  json error = json::parse(failed.body);
+  EXPECT_EQ(error["provider"], "vertex-ai");
+  EXPECT_EQ(error["error"]["message"],
+            "vertex-ai error: Number of request tokens has exceeded your per-minute rate limit");
+
+  auto invalid = anthropicChatResponse(request, target,
+                                       UpstreamReply{200, "application/json", "[]"}, "vertex-ai");
+  EXPECT_EQ(invalid.status, 502);
+  EXPECT_EQ(json::parse(invalid.body)["error"]["message"],
+            "vertex-ai error: Invalid response received from vertex-ai: []");
 }
 
 }  // namespace

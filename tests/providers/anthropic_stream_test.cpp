@@ -269,5 +269,52 @@ TEST(AnthropicStream, NothingAfterTheEnd) {
   EXPECT_EQ(out, before);
 }
 
+TEST(AnthropicStream, ReportsUsageWhateverTheClientAsked) {
+  const std::string fixture = readFixture("stream_text_tool.sse");
+  // message_start's input and cache counts, message_delta's final output count.
+  const Usage expected{.prompt_tokens = 572, .completion_tokens = 89, .cached_tokens = 100};
+  for (bool include_usage : {false, true}) {
+    StreamRun run;
+    if (include_usage) {
+      run.request_body["stream_options"] = {{"include_usage", true}};
+    }
+    auto t = run.make();
+    EXPECT_FALSE(t->usage().has_value());
+    std::string out;
+    for (const auto& piece : testing::splitIntoPieces(fixture, 13)) {
+      t->feed(piece, out);
+    }
+    t->finish(true, out);
+    EXPECT_EQ(t->usage(), expected) << include_usage;
+  }
+}
+
+TEST(AnthropicStream, AnotherProviderIdGoesOnEveryChunkAndError) {
+  json body = {{"model", "claude-sonnet-4-5"}, {"stream", true}};
+  ClientRequest request;
+  request.body = &body;
+  request.stream = true;
+  request.now = kNow;
+  Target target;
+  target.provider = "vertex-ai";
+  auto t = makeAnthropicChatStream(request, target, "vertex-ai");
+  std::string out;
+  t->feed(readFixture("stream_text_tool.sse"), out);
+  t->finish(true, out);
+  const auto c = chunks(out);
+  ASSERT_EQ(c.size(), 7u);
+  for (const auto& chunk : c) {
+    EXPECT_EQ(chunk["provider"], "vertex-ai");
+  }
+
+  auto broken = makeAnthropicChatStream(request, target, "vertex-ai");
+  std::string cut;
+  broken->feed(readFixture("stream_text_tool.sse").substr(0, 400), cut);
+  broken->finish(false, cut);
+  const json error = chunks(cut).back();
+  EXPECT_EQ(error["provider"], "vertex-ai");
+  EXPECT_EQ(error["error"]["message"], "vertex-ai error: the upstream stream was interrupted");
+}
+
 }  // namespace
 }  // namespace portico::providers

@@ -271,8 +271,141 @@ TEST(AzureOpenAiAdapter, SuccessBodiesAndStreamsAreRelayedUnchanged) {
                                     UpstreamReply{200, "application/json", body});
   EXPECT_EQ(mapped.status, 200);
   EXPECT_EQ(mapped.body, body);
-  // The stream (first chunk with empty choices and prompt_filter_results) is relayed as is.
-  EXPECT_EQ(adapter.makeStreamTransformer(call.request, azureTarget()), nullptr);
+  // The usage is read from the relayed bytes for the gateway.
+  ASSERT_TRUE(mapped.usage.has_value());
+  EXPECT_EQ(mapped.usage->prompt_tokens, 9);
+  EXPECT_EQ(mapped.usage->completion_tokens, 4);
+
+  // A stream whose client asked for include_usage is relayed as is (the relay reads the usage).
+  AzureCall asked;
+  asked.body["stream"] = true;
+  asked.body["stream_options"] = {{"include_usage", true}};
+  asked.request.stream = true;
+  EXPECT_EQ(adapter.makeStreamTransformer(asked.request, azureTarget()), nullptr);
+
+  // Otherwise the stream (first chunk with empty choices and prompt_filter_results, no usage)
+  // still reaches the client byte for byte, in any split.
+  AzureCall streamed;
+  streamed.body["stream"] = true;
+  streamed.request.stream = true;
+  const std::string sse = readAzureFixture("chat_stream.sse");
+  for (std::size_t piece : {1u, 5u, 64u, 100000u}) {
+    auto transformer = adapter.makeStreamTransformer(streamed.request, azureTarget());
+    ASSERT_NE(transformer, nullptr);
+    std::string out;
+    for (const auto& part : testing::splitIntoPieces(sse, piece)) {
+      transformer->feed(part, out);
+    }
+    transformer->finish(true, out);
+    EXPECT_EQ(out, sse) << piece;
+    EXPECT_FALSE(transformer->usage().has_value());
+  }
+}
+
+// Azure's stream once the gateway asked for usage: every chunk carries "usage":null, then a
+// usage-only chunk comes before [DONE].
+const std::string kAzureUsageStream =
+    "data: {\"choices\":[],\"created\":0,\"id\":\"\",\"model\":\"\",\"object\":\"\","
+    "\"prompt_filter_results\":[]}\n\n"
+    "data: {\"choices\":[{\"delta\":{\"content\":\"Hi\"},\"finish_reason\":null,\"index\":0}],"
+    "\"id\":\"c1\",\"object\":\"chat.completion.chunk\",\"usage\":null}\n\n"
+    "data: {\"choices\":[{\"delta\":{},\"finish_reason\":\"stop\",\"index\":0}],\"id\":\"c1\","
+    "\"object\":\"chat.completion.chunk\",\"usage\":null}\n\n"
+    "data: {\"choices\":[],\"id\":\"c1\",\"object\":\"chat.completion.chunk\","
+    "\"usage\":{\"completion_tokens\":4,\"prompt_tokens\":9,\"total_tokens\":13,"
+    "\"prompt_tokens_details\":{\"cached_tokens\":2}}}\n\n"
+    "data: [DONE]\n\n";
+
+// What the client gets: the same stream as if it had not been asked, [DONE] kept.
+const std::string kAzureClientStream =
+    "data: {\"choices\":[],\"created\":0,\"id\":\"\",\"model\":\"\",\"object\":\"\","
+    "\"prompt_filter_results\":[]}\n\n"
+    "data: {\"choices\":[{\"delta\":{\"content\":\"Hi\"},\"finish_reason\":null,\"index\":0}],"
+    "\"id\":\"c1\",\"object\":\"chat.completion.chunk\"}\n\n"
+    "data: {\"choices\":[{\"delta\":{},\"finish_reason\":\"stop\",\"index\":0}],\"id\":\"c1\","
+    "\"object\":\"chat.completion.chunk\"}\n\n"
+    "data: [DONE]\n\n";
+
+TEST(AzureOpenAiAdapter, StreamsAskForUsageTheClientDidNotAndDropItsChunk) {
+  AzureOpenAiAdapter adapter;
+  AzureCall call;
+  call.body["stream"] = true;
+  call.request.stream = true;
+  auto built = adapter.buildRequest(call.request, azureTarget());
+  ASSERT_TRUE(built.has_value());
+  json sent = json::parse(built->body);
+  EXPECT_EQ(sent["stream_options"], json({{"include_usage", true}}));
+  EXPECT_EQ(sent["extra_azure_field"], json({{"keep", true}}));  // the rest as sent
+
+  for (std::size_t piece : {1u, 3u, 17u, 100000u}) {
+    auto transformer = adapter.makeStreamTransformer(call.request, azureTarget());
+    ASSERT_NE(transformer, nullptr);
+    std::string out;
+    for (const auto& part : testing::splitIntoPieces(kAzureUsageStream, piece)) {
+      transformer->feed(part, out);
+    }
+    transformer->finish(true, out);
+    EXPECT_EQ(out, kAzureClientStream) << piece;
+    ASSERT_TRUE(transformer->usage().has_value()) << piece;
+    EXPECT_EQ(transformer->usage()->prompt_tokens, 9);
+    EXPECT_EQ(transformer->usage()->completion_tokens, 4);
+    EXPECT_EQ(transformer->usage()->cached_tokens, 2);
+  }
+
+  // CRLF framing: the same chunks, in OpenAI's framing.
+  std::string crlf;
+  for (char c : kAzureUsageStream) {
+    crlf += c == '\n' ? std::string("\r\n") : std::string(1, c);
+  }
+  auto transformer = adapter.makeStreamTransformer(call.request, azureTarget());
+  std::string out;
+  transformer->feed(crlf, out);
+  transformer->finish(true, out);
+  EXPECT_EQ(out, kAzureClientStream);
+  ASSERT_TRUE(transformer->usage().has_value());
+  EXPECT_EQ(transformer->usage()->prompt_tokens, 9);
+}
+
+TEST(AzureOpenAiAdapter, StreamUsageIsNotAskedOfOlderApiVersionsOrOtherBodies) {
+  AzureOpenAiAdapter adapter;
+  AzureCall call;
+  call.body["stream"] = true;
+  call.request.stream = true;
+  Target old_version = azureTarget();
+  old_version.options["api_version"] = "2024-06-01";
+  auto built = adapter.buildRequest(call.request, old_version);
+  ASSERT_TRUE(built.has_value());
+  EXPECT_EQ(built->body, call.raw);
+  EXPECT_EQ(adapter.makeStreamTransformer(call.request, old_version), nullptr);
+
+  // Not a stream: the body goes as sent.
+  AzureCall plain;
+  built = adapter.buildRequest(plain.request, azureTarget());
+  ASSERT_TRUE(built.has_value());
+  EXPECT_EQ(built->body, plain.raw);
+
+  // A client's own stream_options are kept beside the flag.
+  call.body["stream_options"] = {{"include_usage", false}, {"other", 1}};
+  built = adapter.buildRequest(call.request, azureTarget());
+  ASSERT_TRUE(built.has_value());
+  EXPECT_EQ(json::parse(built->body)["stream_options"],
+            json({{"include_usage", true}, {"other", 1}}));
+}
+
+TEST(AzureOpenAiAdapter, ABrokenRelayedStreamEndsWithAnErrorEvent) {
+  AzureOpenAiAdapter adapter;
+  AzureCall call;
+  call.body["stream"] = true;
+  call.request.stream = true;
+  auto transformer = adapter.makeStreamTransformer(call.request, azureTarget());
+  ASSERT_NE(transformer, nullptr);
+  std::string out;
+  transformer->feed(kAzureUsageStream.substr(0, 150), out);
+  transformer->finish(false, out);
+  EXPECT_NE(out.find("event: error\ndata: {\"error\""), std::string::npos) << out;
+  EXPECT_NE(out.find("azure-openai error: "), std::string::npos) << out;
+  EXPECT_EQ(out.find("[DONE]"), std::string::npos);
+  EXPECT_FALSE(transformer->usage().has_value());
 }
 
 TEST(AzureOpenAiAdapter, DeploymentNotFoundIsNormalised) {

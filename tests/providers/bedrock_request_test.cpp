@@ -53,6 +53,17 @@ std::string header(const UpstreamRequest& r, std::string_view name) {
   return std::string(findHeader(r.headers, name).value_or("<missing>"));
 }
 
+// toConverseBody() as the call uses it: the model's family and the target's typed settings.
+Expected<json> converse(const json& body, std::string_view model, const Target& target) {
+  auto settings = BedrockSettings::read(target);
+  if (!settings) return settings.error();
+  return bedrock::toConverseBody(body, bedrock::modelFamily(model), *settings);
+}
+
+Expected<json> embedBody(const json& body, std::string_view model) {
+  return bedrock::toEmbedBody(body, bedrock::modelFamily(model), model);
+}
+
 const json kSimpleChat = {{"model", "anthropic.claude-3-haiku-20240307-v1:0"},
                           {"messages", {{{"role", "user"}, {"content", "Hi"}}}}};
 
@@ -67,8 +78,8 @@ TEST(BedrockRequest, SupportsChatEmbeddingsAndPassthroughOnly) {
 }
 
 TEST(BedrockRequest, MapsTheFullChatFixture) {
-  auto body = bedrock::toConverseBody(fixture("chat_request.json"),
-                                      "anthropic.claude-3-5-sonnet-20240620-v1:0", awsTarget());
+  auto body = converse(fixture("chat_request.json"), "anthropic.claude-3-5-sonnet-20240620-v1:0",
+                       awsTarget());
   ASSERT_TRUE(body.has_value()) << body.error().body.dump();
   EXPECT_EQ(*body, fixture("converse_request.json")) << body->dump(2);
 }
@@ -214,16 +225,16 @@ json messagesWith(json extra) {
 
 TEST(BedrockRequest, ToolChoiceVariants) {
   const Target t = awsTarget();
-  auto autoChoice = bedrock::toConverseBody(messagesWith({{"tool_choice", "auto"}}), "m", t);
+  auto autoChoice = converse(messagesWith({{"tool_choice", "auto"}}), "m", t);
   EXPECT_EQ(autoChoice->at("toolConfig")["toolChoice"], json({{"auto", json::object()}}));
-  auto named = bedrock::toConverseBody(
+  auto named = converse(
       messagesWith({{"tool_choice", {{"type", "function"}, {"function", {{"name", "f"}}}}}}), "m",
       t);
   EXPECT_EQ(named->at("toolConfig")["toolChoice"], json({{"tool", {{"name", "f"}}}}));
-  auto unset = bedrock::toConverseBody(messagesWith({}), "m", t);
+  auto unset = converse(messagesWith({}), "m", t);
   EXPECT_FALSE(unset->at("toolConfig").contains("toolChoice"));
   // "none" without tool history: the tools are left out, so the model cannot call them.
-  auto none = bedrock::toConverseBody(messagesWith({{"tool_choice", "none"}}), "m", t);
+  auto none = converse(messagesWith({{"tool_choice", "none"}}), "m", t);
   EXPECT_FALSE(none->contains("toolConfig"));
   // "none" with tool blocks in the history: Converse needs the toolConfig, so it stays.
   json history = messagesWith({{"tool_choice", "none"}});
@@ -232,7 +243,7 @@ TEST(BedrockRequest, ToolChoiceVariants) {
     {"role":"assistant","tool_calls":[{"id":"t1","type":"function",
       "function":{"name":"f","arguments":"{}"}}]},
     {"role":"tool","tool_call_id":"t1","content":"ok"}])");
-  auto kept = bedrock::toConverseBody(history, "m", t);
+  auto kept = converse(history, "m", t);
   ASSERT_TRUE(kept.has_value());
   ASSERT_TRUE(kept->contains("toolConfig"));
   EXPECT_FALSE(kept->at("toolConfig").contains("toolChoice"));
@@ -243,7 +254,7 @@ TEST(BedrockRequest, ToolChoiceVariants) {
 TEST(BedrockRequest, ToolResultWithObjectContentBecomesJson) {
   json body = {
       {"messages", {{{"role", "tool"}, {"tool_call_id", "t1"}, {"content", {{"temp", 18}}}}}}};
-  auto out = bedrock::toConverseBody(body, "m", awsTarget());
+  auto out = converse(body, "m", awsTarget());
   ASSERT_TRUE(out.has_value());
   EXPECT_EQ(out->at("messages")[0],
             json::parse(R"({"role":"user","content":[{"toolResult":{"toolUseId":"t1",
@@ -257,7 +268,7 @@ TEST(BedrockRequest, RejectsWhatConverseCannotTake) {
        {{{"role", "user"},
          {"content",
           {{{"type", "image_url"}, {"image_url", {{"url", "https://example.com/cat.png"}}}}}}}}}};
-  auto image = bedrock::toConverseBody(remote, "m", t);
+  auto image = converse(remote, "m", t);
   ASSERT_FALSE(image.has_value());
   EXPECT_EQ(image.error().status, 400);
   json args = {{"messages",
@@ -266,15 +277,15 @@ TEST(BedrockRequest, RejectsWhatConverseCannotTake) {
                    {{{"id", "x"},
                      {"type", "function"},
                      {"function", {{"name", "f"}, {"arguments", "{not json"}}}}}}}}}};
-  EXPECT_FALSE(bedrock::toConverseBody(args, "m", t).has_value());
+  EXPECT_FALSE(converse(args, "m", t).has_value());
   json role = {{"messages", {{{"role", "wizard"}, {"content", "x"}}}}};
-  EXPECT_FALSE(bedrock::toConverseBody(role, "m", t).has_value());
+  EXPECT_FALSE(converse(role, "m", t).has_value());
 }
 
 TEST(BedrockRequest, AnthropicBetaGoesToAdditionalModelRequestFields) {
-  auto out = bedrock::toConverseBody({{"messages", {{{"role", "user"}, {"content", "Hi"}}}}},
-                                     "us.anthropic.claude-3-7-sonnet-20250219-v1:0",
-                                     awsTarget({{"anthropic_beta", "a-2025, b-2025"}}));
+  auto out = converse({{"messages", {{{"role", "user"}, {"content", "Hi"}}}}},
+                      "us.anthropic.claude-3-7-sonnet-20250219-v1:0",
+                      awsTarget({{"anthropic_beta", "a-2025, b-2025"}}));
   ASSERT_TRUE(out.has_value());
   EXPECT_EQ(out->at("additionalModelRequestFields")["anthropic_beta"],
             json::array({"a-2025", "b-2025"}));
@@ -299,11 +310,11 @@ TEST(BedrockRequest, TitanEmbeddingsTakeOneInput) {
 }
 
 TEST(BedrockRequest, CohereEmbeddingsTakeABatch) {
-  auto out = bedrock::toEmbedBody({{"input", {"a", "b"}}}, "cohere.embed-english-v3");
+  auto out = embedBody({{"input", {"a", "b"}}}, "cohere.embed-english-v3");
   ASSERT_TRUE(out.has_value());
   EXPECT_EQ(*out, json({{"texts", {"a", "b"}}, {"input_type", "search_document"}}));
-  EXPECT_FALSE(bedrock::toEmbedBody({{"input", "a"}}, "meta.llama3").has_value());
-  EXPECT_FALSE(bedrock::toEmbedBody({{"input", {1, 2, 3}}}, "cohere.embed-english-v3").has_value());
+  EXPECT_FALSE(embedBody({{"input", "a"}}, "meta.llama3").has_value());
+  EXPECT_FALSE(embedBody({{"input", {1, 2, 3}}}, "cohere.embed-english-v3").has_value());
 }
 
 TEST(BedrockRequest, PassthroughAppendsThePathAndSigns) {

@@ -45,8 +45,15 @@ std::string fixtureBytes() {
   return bytes;
 }
 
-BedrockStreamTransformer makeTransformer(bool include_usage = true) {
-  return BedrockStreamTransformer("chatcmpl-test", kModel, 1700000000, include_usage, true);
+// The translator for a chat request made at 1700000000 (strict mode, id "chatcmpl-test").
+std::unique_ptr<StreamTransformer> makeTransformer(bool include_usage = true) {
+  const json body = {
+      {"model", kModel}, {"stream", true}, {"stream_options", {{"include_usage", include_usage}}}};
+  ClientRequest request;
+  request.body = &body;
+  request.stream = true;
+  request.now = std::chrono::system_clock::time_point(std::chrono::seconds(1700000000));
+  return bedrock::makeChatStream(request, true, "chatcmpl-test");
 }
 
 // Parses "data: ..." events; [DONE] stays a string.
@@ -61,8 +68,8 @@ std::vector<json> events(const std::string& sse) {
 std::string runPieces(const std::vector<std::string_view>& pieces, bool include_usage = true) {
   auto t = makeTransformer(include_usage);
   std::string out;
-  for (auto piece : pieces) t.feed(piece, out);
-  t.finish(true, out);
+  for (auto piece : pieces) t->feed(piece, out);
+  t->finish(true, out);
   return out;
 }
 
@@ -129,7 +136,7 @@ TEST(BedrockStream, ControlEventsEmitNoEmptyDeltas) {
       eventFrame("someFutureEvent", {{"x", 1}});
   auto t = makeTransformer();
   std::string out;
-  t.feed(bytes, out);
+  t->feed(bytes, out);
   auto got = events(out);
   ASSERT_EQ(got.size(), 1u);
   EXPECT_EQ(got[0]["choices"][0]["delta"], json({{"role", "assistant"}, {"content", ""}}));
@@ -145,9 +152,9 @@ TEST(BedrockStream, ExceptionFrameMidStreamBecomesAnErrorEventAndStops) {
   for (std::size_t i = 0; i <= bytes.size(); i += 7) {
     auto t = makeTransformer();
     std::string out;
-    t.feed(all.substr(0, i), out);
-    t.feed(all.substr(i), out);
-    t.finish(true, out);
+    t->feed(all.substr(0, i), out);
+    t->feed(all.substr(i), out);
+    t->finish(true, out);
     auto got = events(out);
     ASSERT_EQ(got.size(), 3u) << out;
     EXPECT_EQ(got[1]["choices"][0]["delta"]["content"], "Hel");
@@ -162,8 +169,8 @@ TEST(BedrockStream, ExceptionFrameMidStreamBecomesAnErrorEventAndStops) {
 TEST(BedrockStream, StreamMadeOnlyOfAnExceptionIsNotSwallowed) {
   auto t = makeTransformer();
   std::string out;
-  t.feed(exceptionFrame("modelStreamErrorException", "Model failed"), out);
-  t.finish(true, out);
+  t->feed(exceptionFrame("modelStreamErrorException", "Model failed"), out);
+  t->finish(true, out);
   auto got = events(out);
   ASSERT_EQ(got.size(), 1u);
   EXPECT_EQ(got[0]["error"]["type"], "modelStreamErrorException");
@@ -177,9 +184,9 @@ TEST(BedrockStream, CorruptCrcBecomesAnErrorEvent) {
   bad[bad.size() - 6] ^= 0x20;  // a payload byte: the message CRC no longer matches
   auto t = makeTransformer();
   std::string out;
-  t.feed(good + bad, out);
-  t.feed(eventFrame("messageStop", {{"stopReason", "end_turn"}}), out);
-  t.finish(true, out);
+  t->feed(good + bad, out);
+  t->feed(eventFrame("messageStop", {{"stopReason", "end_turn"}}), out);
+  t->finish(true, out);
   auto got = events(out);
   ASSERT_EQ(got.size(), 2u) << out;
   EXPECT_EQ(got[1]["error"]["type"], "upstream_stream_error");
@@ -192,8 +199,8 @@ TEST(BedrockStream, BrokenUpstreamOrTruncatedStreamEndsWithAnError) {
   {
     auto t = makeTransformer();
     std::string out;
-    t.feed(eventFrame("messageStart", {{"role", "assistant"}}), out);
-    t.finish(false, out);
+    t->feed(eventFrame("messageStart", {{"role", "assistant"}}), out);
+    t->finish(false, out);
     auto got = events(out);
     ASSERT_EQ(got.size(), 2u);
     EXPECT_TRUE(got[1].contains("error"));
@@ -202,8 +209,8 @@ TEST(BedrockStream, BrokenUpstreamOrTruncatedStreamEndsWithAnError) {
     // A clean close before messageStop is a truncated answer, not a success.
     auto t = makeTransformer();
     std::string out;
-    t.feed(eventFrame("messageStart", {{"role", "assistant"}}), out);
-    t.finish(true, out);
+    t->feed(eventFrame("messageStart", {{"role", "assistant"}}), out);
+    t->finish(true, out);
     EXPECT_TRUE(events(out).back().contains("error"));
   }
   {
@@ -211,8 +218,8 @@ TEST(BedrockStream, BrokenUpstreamOrTruncatedStreamEndsWithAnError) {
     auto t = makeTransformer();
     std::string out;
     std::string frame = eventFrame("messageStop", {{"stopReason", "end_turn"}});
-    t.feed(std::string_view(frame).substr(0, 10), out);
-    t.finish(true, out);
+    t->feed(std::string_view(frame).substr(0, 10), out);
+    t->finish(true, out);
     EXPECT_TRUE(events(out).back().contains("error"));
   }
 }
@@ -220,8 +227,8 @@ TEST(BedrockStream, BrokenUpstreamOrTruncatedStreamEndsWithAnError) {
 TEST(BedrockStream, MessageStopWithoutMetadataStillEndsWithDone) {
   auto t = makeTransformer();
   std::string out;
-  t.feed(eventFrame("messageStop", {{"stopReason", "max_tokens"}}), out);
-  t.finish(true, out);
+  t->feed(eventFrame("messageStop", {{"stopReason", "max_tokens"}}), out);
+  t->finish(true, out);
   auto got = events(out);
   ASSERT_EQ(got.size(), 2u);
   EXPECT_EQ(got[0]["choices"][0]["finish_reason"], "length");

@@ -164,5 +164,28 @@ TEST(CohereResponse, EmbeddingsAsBase64Floats) {
   EXPECT_EQ(json::parse(mapped.body)["data"][0]["embedding"], "AACAPwAAAMA=");
 }
 
+TEST(CohereResponse, UsageIsReportedForTheGateway) {
+  CohereReplyCase chat(Endpoint::kChatCompletions);
+  // usage.tokens (what the model saw) wins over billed_units, as in the client's usage.
+  auto text = chat.map(200, readCohereText("chat_response_text.json"));
+  EXPECT_EQ(text.usage, (Usage{.prompt_tokens = 69, .completion_tokens = 6}));
+  // Only billed units: they are used.
+  auto tools = chat.map(200, readCohereText("chat_response_tool_calls.json"));
+  EXPECT_EQ(tools.usage, (Usage{.prompt_tokens = 37, .completion_tokens = 28}));
+  // None given, or an error: none reported.
+  EXPECT_FALSE(chat.map(200, R"({"id":"x","message":{"content":"hi"}})").usage.has_value());
+  EXPECT_FALSE(chat.map(404, readCohereText("error_400.json")).usage.has_value());
+
+  CohereReplyCase embed(Endpoint::kEmbeddings,
+                        {{"model", "embed-english-v3.0"}, {"input", json::array({"a", "b"})}});
+  EXPECT_EQ(embed.map(200, readCohereText("embed_response.json")).usage,
+            (Usage{.prompt_tokens = 2}));
+
+  EXPECT_EQ(cohereUsage(json::object()), std::nullopt);
+  EXPECT_EQ(cohereUsage({{"billed_units", {{"input_tokens", 3}, {"output_tokens", 4}}},
+                         {"tokens", {{"input_tokens", 69}, {"output_tokens", 4}}}}),
+            (Usage{.prompt_tokens = 69, .completion_tokens = 4}));
+}
+
 }  // namespace
 }  // namespace portico::providers

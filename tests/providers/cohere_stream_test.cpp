@@ -22,14 +22,29 @@ struct StreamCase {
   bool strict = true;
   bool include_usage = false;
 
-  CohereStreamTransformer make() const {
-    return CohereStreamTransformer("command-a-03-2025", 1700000000, 1700000000123, strict,
-                                   include_usage);
+  std::unique_ptr<StreamTransformer> make() const {
+    json body = {{"model", "command-a-03-2025"}, {"stream", true}};
+    if (include_usage) {
+      body["stream_options"] = {{"include_usage", true}};
+    }
+    ClientRequest request;
+    request.body = &body;
+    request.stream = true;
+    request.now = std::chrono::system_clock::time_point(std::chrono::milliseconds(1700000000123));
+    Target target;
+    target.provider = "cohere";
+    target.strict_open_ai_compliance = strict;
+    return makeCohereChatStream(request, target);  // keeps nothing of the request
   }
 
   // Feeds `input` in the given pieces, then finish(complete).
   std::string run(const std::vector<std::string_view>& pieces, bool complete = true) const {
-    auto transformer = make();
+    return runWith(*make(), pieces, complete);
+  }
+
+  static std::string runWith(StreamTransformer& transformer,
+                             const std::vector<std::string_view>& pieces,
+                             bool complete = true) {
     std::string out;
     for (auto piece : pieces) {
       transformer.feed(piece, out);
@@ -215,6 +230,35 @@ TEST(CohereStream, BrokenOrTruncatedUpstreamEndsWithAnError) {
   // An unterminated final event is still understood at the end.
   std::string unterminated = text.substr(0, text.size() - 2);
   EXPECT_EQ(c.whole(unterminated), c.whole(text));
+}
+
+TEST(CohereStream, ReportsUsageWhateverTheClientAsked) {
+  for (bool include_usage : {false, true}) {
+    StreamCase c;
+    c.include_usage = include_usage;
+    auto transformer = c.make();
+    const std::string text = readCohereSse("stream_text.sse");
+    const std::string cut = text.substr(0, text.find("event: message-end"));
+    std::string out;
+    transformer->feed(cut, out);
+    EXPECT_FALSE(transformer->usage().has_value());  // message-end carries it
+    transformer->feed(text.substr(cut.size()), out);
+    transformer->finish(true, out);
+    EXPECT_EQ(transformer->usage(), (Usage{.prompt_tokens = 69, .completion_tokens = 4}))
+        << include_usage;
+  }
+}
+
+TEST(CohereStream, FallbackIdUntilMessageStartNamesOne) {
+  StreamCase c;
+  auto chunks = chunksOf(
+      c.whole("event: content-delta\ndata: {\"type\":\"content-delta\",\"delta\":{\"message\":"
+              "{\"content\":{\"text\":\"x\"}}}}\n\n"
+              "event: message-end\ndata: {\"type\":\"message-end\",\"delta\":"
+              "{\"finish_reason\":\"COMPLETE\"}}\n\n"));
+  ASSERT_FALSE(chunks.empty());
+  EXPECT_EQ(chunks[0]["id"], "cohere-1700000000123");
+  EXPECT_EQ(chunks.back(), "[DONE]");
 }
 
 TEST(CohereStream, AdapterMakesTransformerForChatOnly) {

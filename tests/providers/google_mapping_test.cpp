@@ -70,8 +70,8 @@ TEST(GoogleMappingTest, ToolChoiceModesAndStopArray) {
 
 TEST(GoogleMappingTest, RejectsMalformedMessages) {
   EXPECT_FALSE(gemini::chatRequestBody(json{{"messages", "nope"}}).has_value());
-  EXPECT_FALSE(
-      gemini::chatRequestBody(json{{"messages", {{{"role", "wizard"}, {"content", "x"}}}}}).has_value());
+  EXPECT_FALSE(gemini::chatRequestBody(json{{"messages", {{{"role", "wizard"}, {"content", "x"}}}}})
+                   .has_value());
   // A tool answer that matches no earlier call cannot be named.
   auto orphan = gemini::chatRequestBody(
       json{{"messages", {{{"role", "tool"}, {"tool_call_id", "x"}, {"content", "1"}}}}});

@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <random>
@@ -7,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "google/gemini_mapping.hpp"
+#include "google/google_adapter.hpp"
 #include "support/test_data.hpp"
 
 namespace portico::providers {
@@ -29,8 +30,20 @@ std::string run(const std::string& input,
                 const std::vector<std::size_t>& cuts,
                 bool include_usage = false,
                 bool complete = true) {
-  auto transformer =
-      gemini::makeStreamTransformer("google", "gemini-2.0-flash", 1700000000, include_usage);
+  json body = {{"model", "gemini-2.0-flash"}, {"stream", true}};
+  if (include_usage) {
+    body["stream_options"] = {{"include_usage", true}};
+  }
+  ClientRequest request;
+  request.endpoint = Endpoint::kChatCompletions;
+  request.body = &body;
+  request.stream = true;
+  request.now = std::chrono::system_clock::time_point(std::chrono::seconds(1700000000));
+  Target target;
+  target.provider = "google";
+  target.api_key = "AIza-test-key";
+  // Through the adapter's call, which names the stream.
+  auto transformer = GoogleAdapter().makeStreamTransformer(request, target);
   std::string out;
   std::size_t start = 0;
   for (std::size_t cut : cuts) {

@@ -171,6 +171,24 @@ TEST(VertexAdapterTest, ClaudeStreamSaysVertex) {
   EXPECT_TRUE(out.ends_with("data: [DONE]\n\n")) << out;
 }
 
+TEST(VertexAdapterTest, ClaudeStreamErrorsSayVertex) {
+  VertexAdapter adapter;
+  RequestHolder holder(Endpoint::kChatCompletions, chatBody("claude-3-haiku@20240307"));
+  holder.body["stream"] = true;
+  holder.request.stream = true;
+  auto transformer = adapter.makeStreamTransformer(holder.request, vertexTarget());
+  ASSERT_TRUE(transformer);
+  std::string out;
+  transformer->feed(
+      "event: error\ndata: {\"type\":\"error\",\"error\":{\"type\":\"overloaded_error\","
+      "\"message\":\"Overloaded\"}}\n\n",
+      out);
+  transformer->finish(true, out);
+  EXPECT_EQ(out.find("anthropic"), std::string::npos) << out;
+  EXPECT_NE(out.find("\"message\":\"vertex-ai error: Overloaded\""), std::string::npos) << out;
+  EXPECT_NE(out.find("\"provider\":\"vertex-ai\""), std::string::npos) << out;
+}
+
 TEST(VertexAdapterTest, GeminiResponseAndError) {
   VertexAdapter adapter;
   RequestHolder holder(Endpoint::kChatCompletions, chatBody("gemini-1.5-pro"));

@@ -4,11 +4,14 @@
 #include <openssl/pem.h>
 #include <openssl/rsa.h>
 
+#include <chrono>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "portico/encoding.hpp"
 #include "vertex_ai/service_account_jwt.hpp"
+#include "vertex_ai/vertex_adapter.hpp"
 
 namespace portico::providers::vertex {
 namespace {
@@ -84,6 +87,34 @@ TEST_F(ServiceAccountJwtTest, BuildsVerifiableAssertion) {
   std::string tampered = jwt->substr(0, second);
   tampered[first + 3] = tampered[first + 3] == 'A' ? 'B' : 'A';
   EXPECT_FALSE(verifyRs256(key_.get(), tampered, *signature));
+}
+
+TEST_F(ServiceAccountJwtTest, AdapterCacheKeyNamesTheCredentialWithoutTheKey) {
+  ASSERT_TRUE(key_);
+  const std::string pem = privatePem(key_.get());
+  Target target;
+  target.provider = "vertex-ai";
+  target.options = {{"vertex_region", "us-central1"},
+                    {"vertex_service_account_json",
+                     {{"client_email", "svc@p.iam.gserviceaccount.com"},
+                      {"private_key", pem},
+                      {"private_key_id", "kid-1"}}}};
+  VertexAdapter adapter;
+  auto key = adapter.tokenCacheKey(target);
+  ASSERT_TRUE(key);
+  EXPECT_TRUE(key->starts_with("vertex-ai|svc@p.iam.gserviceaccount.com|kid-1|")) << *key;
+  EXPECT_EQ(key->find("PRIVATE KEY"), std::string::npos);
+  auto exchange = adapter.tokenExchange(target, std::chrono::system_clock::now());
+  ASSERT_TRUE(exchange.has_value()) << exchange.error().body.dump();
+  EXPECT_EQ(exchange->cache_key, *key);  // the token is cached under the key asked for first
+  EXPECT_EQ(exchange->request.host, "oauth2.googleapis.com");
+  EXPECT_EQ(exchange->request.target, "/token");
+  EXPECT_TRUE(exchange->request.body.starts_with("grant_type="));
+
+  target.options["vertex_service_account_json"] = "";
+  EXPECT_FALSE(adapter.tokenCacheKey(target));  // an empty header is no service account
+  target.options["vertex_service_account_json"] = "{}";
+  EXPECT_EQ(adapter.tokenCacheKey(target).value_or(""), "vertex-ai|unusable");
 }
 
 TEST_F(ServiceAccountJwtTest, RejectsBadKeys) {

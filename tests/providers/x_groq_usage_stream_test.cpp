@@ -56,6 +56,21 @@ TEST(XGroqUsageStream, IncludeUsageGetsOneFinalChunkWithoutChoices) {
   EXPECT_EQ(chunks[3], "[DONE]");
 }
 
+TEST(XGroqUsageStream, ReportsTheUsageWhateverTheClientAsked) {
+  for (bool include_usage : {false, true}) {
+    auto transformer = makeXGroqUsageTransformer("groq", include_usage);
+    std::string out;
+    transformer->feed(kGroqStream, out);
+    transformer->finish(true, out);
+    EXPECT_EQ(transformer->usage(), (Usage{.prompt_tokens = 3, .completion_tokens = 2}))
+        << include_usage;
+  }
+  auto none = makeXGroqUsageTransformer("groq", false);
+  std::string out;
+  none->feed(kGroqStream.substr(0, kGroqStream.find("x_groq")), out);
+  EXPECT_FALSE(none->usage().has_value());
+}
+
 TEST(XGroqUsageStream, ABrokenStreamEndsWithAnErrorEventAndNoDone) {
   auto transformer = makeXGroqUsageTransformer("groq", false);
   std::string out;

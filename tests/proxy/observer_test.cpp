@@ -2,6 +2,8 @@
 // retry, fallback, stream, and a client that hangs up. A recording observer is added with
 // ServerOptions::observers, as metrics and traces will be.
 
+#include "portico/observer.hpp"
+
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -9,7 +11,6 @@
 #include <mutex>
 #include <nlohmann/json.hpp>
 
-#include "portico/observer.hpp"
 #include "support/fake_upstream.hpp"
 #include "support/http_client.hpp"
 #include "support/test_gateway.hpp"
@@ -132,8 +133,7 @@ TEST(PipelineObservers, SuccessReportsOneAttemptWithItsUsage) {
   ASSERT_EQ(response.status, 200);
   const std::vector<std::string> expected = {
       "requestStarted POST /v1/chat/completions",
-      "attemptStarted openai gpt-4o-mini config retry=0",
-      "upstreamAnswered 200",
+      "attemptStarted openai gpt-4o-mini config retry=0", "upstreamAnswered 200",
       "attemptEnded 200 usage=7/3",
       "requestEnded 200 openai gpt-4o-mini config retries=0 cache=DISABLED usage=7/3"};
   EXPECT_EQ(f.observer->waitForEnds(1), expected);
@@ -197,8 +197,8 @@ TEST(PipelineObservers, StreamsReportTheFirstByteAndTheStreamsUsage) {
                   {"model", "gpt-4o-mini"},
                   {"choices", json::array()},
                   {"usage", {{"prompt_tokens", 5}, {"completion_tokens", 2}}}};
-    return FakeResponse::sse({"data: " + delta.dump() + "\n\n", "data: " + usage.dump() + "\n\n",
-                              "data: [DONE]\n\n"});
+    return FakeResponse::sse(
+        {"data: " + delta.dump() + "\n\n", "data: " + usage.dump() + "\n\n", "data: [DONE]\n\n"});
   });
   const std::string body =
       R"({"model":"gpt-4o-mini","stream":true,"stream_options":{"include_usage":true},)"
@@ -221,12 +221,11 @@ TEST(PipelineObservers, AClientThatHangsUpEndsAs499) {
     return slow;
   });
   const std::string config = f.target().dump();
-  const std::string raw = "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\n"
-                          "content-type: application/json\r\nx-portkey-config: " +
-                          config + "\r\ncontent-length: " + std::to_string(kChat.size()) +
-                          "\r\n\r\n" + kChat;
-  sendRawAndClose(f.gateway->port(), raw,
-                  [&] { return f.upstream.waitForRequests(1, 5s); });
+  const std::string raw =
+      "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\n"
+      "content-type: application/json\r\nx-portkey-config: " +
+      config + "\r\ncontent-length: " + std::to_string(kChat.size()) + "\r\n\r\n" + kChat;
+  sendRawAndClose(f.gateway->port(), raw, [&] { return f.upstream.waitForRequests(1, 5s); });
   auto lines = f.observer->waitForEnds(1);
   ASSERT_FALSE(lines.empty());
   EXPECT_EQ(lines.back(),

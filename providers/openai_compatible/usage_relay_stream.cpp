@@ -1,0 +1,126 @@
+#include "openai_compatible/usage_relay_stream.hpp"
+
+#include <optional>
+#include <string_view>
+#include <vector>
+
+#include "portico/json_parse.hpp"
+#include "portico/openai_wire.hpp"
+#include "portico/sse_parser.hpp"
+
+namespace portico::providers {
+namespace {
+
+using nlohmann::json;
+
+// The chunk without the `,"usage":null` that ends it, when it has one.
+std::string_view withoutNullUsage(std::string_view data) {
+  constexpr std::string_view kNullUsage = ",\"usage\":null}";
+  if (data.ends_with(kNullUsage)) {
+    data.remove_suffix(kNullUsage.size());
+    return data;  // the caller adds the closing brace back
+  }
+  return {};
+}
+
+class UsageRelayStream final : public StreamTransformer {
+ public:
+  explicit UsageRelayStream(std::string provider) : provider_(std::move(provider)) {}
+
+  void feed(std::string_view bytes, std::string& out) override {
+    if (ended_) {
+      return;
+    }
+    events_.clear();
+    const bool ok = parser_.feed(bytes, events_);
+    relay(out);
+    if (!ok) {
+      fail("an event is too large", out);
+    }
+  }
+
+  void finish(bool complete, std::string& out) override {
+    if (ended_) {
+      return;
+    }
+    if (!complete) {
+      fail("the upstream stream was interrupted", out);
+      return;
+    }
+    events_.clear();
+    parser_.finish(events_);  // a last event without its blank line
+    relay(out);
+    if (!saw_done_) {
+      out += openai::sseDone();  // OpenAI's streams end with [DONE] and clients wait for it
+    }
+    ended_ = true;
+  }
+
+  std::optional<Usage> usage() const override { return usage_; }
+
+ private:
+  void relay(std::string& out) {
+    for (const auto& event : events_) {
+      if (event.data.empty()) {
+        continue;  // keep-alives and named frames without data
+      }
+      saw_done_ = event.data == "[DONE]";
+      if (saw_done_) {
+        out += openai::sseDone();
+      } else if (keep(event.data)) {
+        write(event, out);
+      }
+    }
+  }
+
+  // Whether a chunk goes to the client; records its usage.
+  bool keep(const std::string& data) {
+    if (data.find("\"usage\"") != std::string::npos) {
+      if (auto usage = findOpenAiUsage(data)) {
+        usage_ = usage;
+        const json chunk = parseJson(data);
+        if (!chunk.is_object()) {
+          return false;
+        }
+        // The usage-only chunk is the one the client did not ask for.
+        auto choices = chunk.find("choices");
+        return !(choices != chunk.end() && choices->is_array() && choices->empty());
+      }
+    }
+    return json::accept(data);  // a chunk an OpenAI client can read
+  }
+
+  static void write(const stream::SseParser::Event& event, std::string& out) {
+    if (!event.event.empty()) {
+      out += "event: " + event.event + "\n";
+    }
+    out += "data: ";
+    if (std::string_view stripped = withoutNullUsage(event.data); !stripped.empty()) {
+      out += stripped;
+      out += '}';
+    } else {
+      out += event.data;
+    }
+    out += "\n\n";
+  }
+
+  void fail(std::string_view message, std::string& out) {
+    out += openai::sseError(provider_, message);
+    ended_ = true;
+  }
+
+  std::string provider_;
+  stream::SseParser parser_;
+  std::vector<stream::SseParser::Event> events_;
+  bool saw_done_ = false;  // the last event relayed was data: [DONE]
+  bool ended_ = false;
+  std::optional<Usage> usage_;
+};
+
+}  // namespace
+
+std::unique_ptr<StreamTransformer> makeUsageRelayStream(std::string provider) {
+  return std::make_unique<UsageRelayStream>(std::move(provider));
+}
+
+}  // namespace portico::providers
