@@ -42,6 +42,9 @@ class ChatStreamTranslator : public StreamTransformer {
 
   // Sends the opening {"role":"assistant","content":""} chunk once.
   void ensureStarted(std::string& out);
+  // Counts the opening chunk as sent without sending it (a provider whose role goes out in its
+  // own first delta, or a stream that must not get one).
+  void markStarted() { started_ = true; }
   // One chunk with choices[0] = {index 0, delta, logprobs null, finish_reason}; `usage` is
   // attached when not null.
   void emit(std::string& out,
@@ -52,10 +55,11 @@ class ChatStreamTranslator : public StreamTransformer {
   void emitFinish(std::string& out, nlohmann::json finish_reason);
   // Ends the answer: the include_usage chunk when asked for, then [DONE].
   void end(std::string& out);
-  // Ends the answer with the error event (no [DONE]).
+  // Ends the answer with the error event (no [DONE]), with the provider's error code if any.
   void fail(std::string& out,
             std::string_view message,
-            nlohmann::json type = "upstream_stream_error");
+            nlohmann::json type = "upstream_stream_error",
+            nlohmann::json code = nullptr);
 
   // The OpenAI tool_calls index for the provider's key of a tool call (block index, call id):
   // a new key gets the next index. `created` tells whether this call made it.

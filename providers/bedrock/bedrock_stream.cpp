@@ -142,8 +142,7 @@ class BedrockChatStream final : public openai::ChatStreamTranslator {
     pending_finish_.reset();
     // The role chunk is messageStart's: a stream without one gets none, rather than end()
     // adding it after the finishing chunk.
-    std::string unsent;
-    ensureStarted(unsent);
+    markStarted();
     end(out);
   }
 

@@ -88,8 +88,7 @@ class GeminiStream final : public openai::ChatStreamTranslator {
   // opening role chunk is only marked as sent.
   void markRoleSent(CandidateState& state) {
     state.role_sent = true;
-    std::string merged_into_first_delta;
-    ensureStarted(merged_into_first_delta);
+    markStarted();
   }
 
   void ensureRole(int index, CandidateState& state, std::string& out) {
@@ -112,17 +111,6 @@ class GeminiStream final : public openai::ChatStreamTranslator {
       usage = openAiUsage(*usage_metadata);
     }
     emitChoice(index, json::object(), reason, std::move(usage), out);
-  }
-
-  // An error event with the provider's code (the base's fail() takes none).
-  void failWithCode(std::string& out, std::string_view message, json type, json code) {
-    if (code.is_null()) {
-      fail(out, message, std::move(type));
-      return;
-    }
-    std::string without_code;
-    fail(without_code, message, type);  // ends the stream
-    out += openai::sseError(provider(), message, std::move(type), std::move(code));
   }
 
   void handleEvents(std::string& out) {
@@ -163,8 +151,8 @@ class GeminiStream final : public openai::ChatStreamTranslator {
     }
     const json* status = member(error, "status");
     const json* code = member(error, "code");
-    failWithCode(out, message, status != nullptr ? *status : json("upstream_stream_error"),
-                 code != nullptr ? *code : json(nullptr));
+    fail(out, message, status != nullptr ? *status : json("upstream_stream_error"),
+         code != nullptr ? *code : json(nullptr));
   }
 
   void handleObject(const json& event, std::string& out) {

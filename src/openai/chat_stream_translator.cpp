@@ -75,8 +75,8 @@ void ChatStreamTranslator::end(std::string& out) {
   done_ = true;
 }
 
-void ChatStreamTranslator::fail(std::string& out, std::string_view message, json type) {
-  out += sseError(provider_, message, std::move(type));
+void ChatStreamTranslator::fail(std::string& out, std::string_view message, json type, json code) {
+  out += sseError(provider_, message, std::move(type), std::move(code));
   done_ = true;
 }
 
