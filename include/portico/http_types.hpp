@@ -35,6 +35,10 @@ struct UpstreamRequest {
 // is the scheme's default. The upstream client sends exactly this; SigV4 signs exactly this.
 std::string hostHeader(const UpstreamRequest& request);
 
+// The media type of a Content-Type value, lower-cased, without parameters or trailing spaces:
+// "Text/Event-Stream; charset=utf-8" -> "text/event-stream".
+std::string mediaType(std::string_view content_type);
+
 // A base URL split into its parts: "https://api.openai.com/v1" -> https, api.openai.com, 443, /v1.
 struct BaseUrl {
   std::string scheme;

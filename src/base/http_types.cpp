@@ -5,6 +5,8 @@
 #include <cctype>
 #include <unordered_map>
 
+#include "portico/encoding.hpp"
+
 namespace portico {
 
 std::optional<std::string_view> findHeader(const HeaderList& headers, std::string_view name) {
@@ -103,6 +105,14 @@ std::string hostHeader(const UpstreamRequest& request) {
   bool default_port = (request.scheme == "https" && request.port == "443") ||
                       (request.scheme == "http" && request.port == "80");
   return default_port ? host : host + ":" + request.port;
+}
+
+std::string mediaType(std::string_view content_type) {
+  std::string_view media = content_type.substr(0, content_type.find(';'));
+  while (!media.empty() && (media.back() == ' ' || media.back() == '\t')) {
+    media.remove_suffix(1);
+  }
+  return asciiLower(media);
 }
 
 }  // namespace portico

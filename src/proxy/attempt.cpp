@@ -2,7 +2,6 @@
 
 #include "http/answer_headers.hpp"
 #include "portico/content_encoding.hpp"
-#include "portico/encoding.hpp"
 #include "portico/openai_wire.hpp"
 #include "proxy/provider_steps.hpp"
 #include "proxy/request_parts.hpp"
@@ -13,14 +12,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 using nlohmann::json;
-
-std::string mediaType(std::string_view content_type) {
-  std::string_view media = content_type.substr(0, content_type.find(';'));
-  while (!media.empty() && media.back() == ' ') {
-    media.remove_suffix(1);
-  }
-  return asciiLower(media);
-}
 
 // Content types of streamed answers: SSE, AWS event streams, NDJSON.
 bool isEventStream(std::string_view content_type) {

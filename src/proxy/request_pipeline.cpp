@@ -1,6 +1,5 @@
 #include "proxy/request_pipeline.hpp"
 
-#include "portico/encoding.hpp"
 #include "portico/json_parse.hpp"
 #include "proxy/plan_walk.hpp"
 
@@ -8,14 +7,6 @@ namespace portico::proxy {
 namespace {
 
 using nlohmann::json;
-
-std::string mediaType(std::string_view content_type) {
-  std::string_view media = content_type.substr(0, content_type.find(';'));
-  while (!media.empty() && media.back() == ' ') {
-    media.remove_suffix(1);
-  }
-  return asciiLower(media);
-}
 
 bool isAcceptedContentType(std::string_view content_type) {
   const std::string media = mediaType(content_type);

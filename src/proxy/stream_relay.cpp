@@ -2,7 +2,6 @@
 
 #include <spdlog/spdlog.h>
 
-#include "portico/encoding.hpp"
 #include "portico/openai_wire.hpp"
 #include "stream/sse_framing.hpp"
 
@@ -13,7 +12,7 @@ namespace {
 constexpr std::size_t kMaxPartialEventBytes = 8 * 1024 * 1024;
 
 bool isEventStreamType(std::string_view content_type) {
-  return asciiLower(content_type.substr(0, content_type.find(';'))) == "text/event-stream";
+  return mediaType(content_type) == "text/event-stream";
 }
 
 // Turns upstream pieces into client bytes. One per relayed stream.
