@@ -68,7 +68,8 @@ TEST(BedrockCall, OpenRefusesARegionThatIsNotAHostLabel) {
   BedrockAdapter adapter;
   Request r(kChat);
   for (const char* region : {"evil.com/x", "US-EAST-1", "a b"}) {
-    auto call = adapter.open(r.request, awsTarget({{"aws_region", region}}));
+    const Target target = awsTarget({{"aws_region", region}});  // outlives the call
+    auto call = adapter.open(r.request, target);
     ASSERT_FALSE(call.has_value()) << region;
     EXPECT_EQ(call.error().status, 400);
   }
@@ -106,7 +107,8 @@ TEST(BedrockCall, RequestIsUnsignedAndAuthenticateSignsTheFinishedRequest) {
 TEST(BedrockCall, TheSignatureCoversTheHostTheClientSends) {
   BedrockAdapter adapter;
   Request r(kChat);
-  auto call = adapter.open(r.request, awsTarget());
+  const Target target = awsTarget();  // a call keeps references to its request and target
+  auto call = adapter.open(r.request, target);
   ASSERT_TRUE(call.has_value());
   auto first = (*call)->request();
   auto second = (*call)->request();
@@ -134,7 +136,8 @@ TEST(BedrockCall, TitanInputsSplitIntoOnePartEach) {
   BedrockAdapter adapter;
   Request r({{"model", "amazon.titan-embed-text-v2:0"}, {"input", {"a", "b", "c"}}},
             Endpoint::kEmbeddings);
-  auto call = adapter.open(r.request, awsTarget());
+  const Target target = awsTarget();  // a call keeps references to its request and target
+  auto call = adapter.open(r.request, target);
   ASSERT_TRUE(call.has_value());
   auto parts = (*call)->splitRequest();
   ASSERT_EQ(parts.size(), 3u);
@@ -148,7 +151,7 @@ TEST(BedrockCall, TitanInputsSplitIntoOnePartEach) {
                  Endpoint::kEmbeddings);
   Request chat(kChat);
   for (Request* request : {&one, &cohere, &tokens, &chat}) {
-    auto other = adapter.open(request->request, awsTarget());
+    auto other = adapter.open(request->request, target);
     ASSERT_TRUE(other.has_value());
     EXPECT_TRUE((*other)->splitRequest().empty()) << request->body.dump();
   }
@@ -158,7 +161,8 @@ TEST(BedrockCall, JoinedPartsAreOneListInInputOrderWithTheSummedUsage) {
   BedrockAdapter adapter;
   Request r({{"model", "amazon.titan-embed-text-v2:0"}, {"input", {"a", "b"}}},
             Endpoint::kEmbeddings);
-  auto call = adapter.open(r.request, awsTarget());
+  const Target target = awsTarget();  // a call keeps references to its request and target
+  auto call = adapter.open(r.request, target);
   ASSERT_TRUE(call.has_value());
   std::vector<MappedResponse> parts;
   for (const auto& [vector, tokens] : {std::pair{"[1.0]", 3}, std::pair{"[2.0]", 4}}) {
