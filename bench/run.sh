@@ -7,11 +7,14 @@
 # Usage: bash bench/run.sh   (DURATION=seconds per run, default 5)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash .ci/setup --bench
 build=${PORTICO_BENCH_BUILD_DIR:-build/bench}
-cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DPORTICO_BUILD_TESTS=OFF \
-  -DPORTICO_BUILD_BENCH=ON > /dev/null
-cmake --build "$build" --target portico portico_mock_upstream -j"$(nproc)" > /dev/null
+# PORTICO_BENCH_NO_BUILD=1 measures the binaries already in $build (an older build, to compare).
+if [ -z "${PORTICO_BENCH_NO_BUILD:-}" ]; then
+  bash .ci/setup --bench
+  cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DPORTICO_BUILD_TESTS=OFF \
+    -DPORTICO_BUILD_BENCH=ON > /dev/null
+  cmake --build "$build" --target portico portico_mock_upstream -j"$(nproc)" > /dev/null
+fi
 
 duration=${DURATION:-5}
 mock_port=18100
@@ -45,7 +48,7 @@ run() {
     END { printf "%.0f %.0f %.0f %d\n", rps, p50, p99, n }'
 }
 
-results=bench/results.md
+results=${PORTICO_BENCH_RESULTS:-bench/results.md}
 {
   echo "# Benchmark results"
   echo

@@ -240,13 +240,16 @@ class AnthropicMessagesStream final : public StreamTransformer {
  private:
   void relay(std::string& out) {
     for (const auto& event : events_) {
+      if (event.data.empty() || !json::accept(event.data)) {
+        continue;  // Anthropic's events carry JSON data; anything else is not passed on
+      }
       if (event.event == "message_start" || event.event == "message_delta") {
         readUsage(event);
       }
       if (!event.event.empty()) {
         out += "event: " + event.event + "\n";
       }
-      // One data line per line of the data, as it came; none for a bare `event: ping`.
+      // One data line per line of the data, as it came.
       for (std::string_view data = event.data; !data.empty();) {
         const std::size_t end = data.find('\n');
         out += "data: ";
