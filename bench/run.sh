@@ -19,11 +19,17 @@ fi
 duration=${DURATION:-5}
 mock_port=18100
 gw_port=18200
+data_dir=$(mktemp -d /tmp/portico-bench.XXXXXX)
+export PORTICO_MASTER_KEY=$(openssl rand -base64 32)
+# A virtual key for the same upstream, to measure what resolving one costs per request.
+virtual_key=$(printf '%s' sk-bench | "$build/portico" keys create --name bench --provider openai \
+  --api-key-stdin --custom-host "http://127.0.0.1:$mock_port/v1" --data-dir "$data_dir" | tail -n 1)
 taskset -c 1 "$build/bench/portico_mock_upstream" $mock_port 10 > /dev/null &
 mock_pid=$!
-taskset -c 0 "$build/portico" --port $gw_port --threads 1 --no-access-log --log-level warn &
+taskset -c 0 "$build/portico" --port $gw_port --threads 1 --no-access-log --log-level warn \
+  --data-dir "$data_dir" &
 gw_pid=$!
-trap 'kill $mock_pid $gw_pid 2>/dev/null || true' EXIT
+trap 'kill $mock_pid $gw_pid 2>/dev/null || true; rm -rf "$data_dir"' EXIT
 for _ in $(seq 100); do curl -sf "http://127.0.0.1:$gw_port/" > /dev/null && break; sleep 0.05; done
 
 ticks=$(getconf CLK_TCK)
@@ -74,6 +80,25 @@ for kind in plain stream; do
 done
 
 rss_kib=$(awk '/VmHWM/ {print $2}' "/proc/$gw_pid/status")
+
+# Header auth against a virtual key, both through Portico, same upstream and body.
+vk_headers="x-portkey-virtual-key: $virtual_key"
+{
+  echo
+  echo "Virtual key against header auth, plain body, 32 connections, both through Portico:"
+  echo
+  echo "| auth | req/s | p50/p99 us | Portico CPU us/req |"
+  echo "|---|---|---|---|"
+} >> "$results"
+for auth in header virtual-key; do
+  headers=$gw_headers
+  [ "$auth" = virtual-key ] && headers=$vk_headers
+  before=$(cpu_ticks)
+  read -r g_rps g_p50 g_p99 g_n < <(run "http://127.0.0.1:$gw_port/v1/chat/completions" "$plain_body" "$headers" 32)
+  after=$(cpu_ticks)
+  cpu_us=$(awk -v t=$((after - before)) -v hz="$ticks" -v n="$g_n" 'BEGIN { printf "%.1f", n ? t * 1000000 / hz / n : 0 }')
+  echo "| $auth | $g_rps | $g_p50/$g_p99 | $cpu_us |" >> "$results"
+done
 
 # Latency at one connection with everything on one core: on this VM a wake-up across cores costs
 # far more than the gateway's own work, which would otherwise dominate the c=1 rows above.

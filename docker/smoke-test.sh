@@ -27,6 +27,7 @@ port=${PORTICO_SMOKE_PORT:-18787}
 
 cleanup() {
   $DOCKER rm -f portico-smoke >/dev/null 2>&1 || true
+  $DOCKER volume rm -f portico-smoke-data >/dev/null 2>&1 || true
   if [ -f "$W/dockerd.pid" ]; then
     kill "$(cat "$W/dockerd.pid")" 2>/dev/null || true
     for _ in $(seq 50); do [ -f "$W/dockerd.pid" ] || break; sleep 0.2; done
@@ -52,7 +53,11 @@ if ! $DOCKER image inspect debian:bookworm >/dev/null 2>&1; then
 fi
 
 DOCKER_BUILDKIT=1 $DOCKER build --network host -f docker/Dockerfile -t portico:smoke .
-$DOCKER run -d --name portico-smoke --network host -e PORTICO_PORT="$port" portico:smoke >/dev/null
+master=$(openssl rand -base64 32)
+$DOCKER volume create portico-smoke-data >/dev/null
+$DOCKER run -d --name portico-smoke --network host -e PORTICO_PORT="$port" \
+  -e PORTICO_MASTER_KEY="$master" -e PORTICO_ADMIN_TOKEN=smoke-admin \
+  -v portico-smoke-data:/var/lib/portico portico:smoke >/dev/null
 
 ok=0
 for _ in $(seq 100); do
@@ -67,10 +72,30 @@ fi
 code=$(curl -s -o "$W/err.json" -w '%{http_code}' "http://127.0.0.1:$port/v1/chat/completions" \
   -H 'content-type: application/json' -d '{"model":"m","messages":[]}')
 [ "$code" = 400 ] && grep -q "x-portkey-provider header is required" "$W/err.json"
+# Virtual keys on the volume: one made with the CLI inside the container resolves (its custom
+# host is a closed loopback port, so the call itself ends in a 502, not the 400 of a missing
+# provider), and the admin API lists it.
+vk=$(printf '%s' sk-smoke | $DOCKER exec -i portico-smoke portico keys create --name smoke \
+  --provider openai --api-key-stdin --custom-host http://127.0.0.1:9/v1 | tail -n 1)
+[[ "$vk" == pk-* ]] || { echo "keys create printed no key" >&2; exit 1; }
+for _ in $(seq 50); do
+  code=$(curl -s -o "$W/vk.json" -w '%{http_code}' "http://127.0.0.1:$port/v1/chat/completions" \
+    -H 'content-type: application/json' -H "x-portkey-virtual-key: $vk" \
+    -d '{"model":"gpt-4o-mini","messages":[{"role":"user","content":"hi"}]}')
+  [ "$code" = 401 ] || break
+  sleep 0.1
+done
+[ "$code" = 502 ] || { echo "virtual key call answered $code: $(cat "$W/vk.json")" >&2; exit 1; }
+curl -sf -H 'Authorization: Bearer smoke-admin' "http://127.0.0.1:$port/admin/v1/keys" |
+  grep -q '"name":"smoke"' || { echo "admin API does not list the key" >&2; exit 1; }
+if grep -rq sk-smoke <($DOCKER logs portico-smoke 2>&1); then
+  echo "the provider key reached the container log" >&2; exit 1
+fi
 user=$($DOCKER exec portico-smoke id -u)
 [ "$user" != 0 ] || { echo "container runs as root" >&2; exit 1; }
 # A graceful stop must be quick (SIGTERM handled by the gateway itself).
 start=$(date +%s)
 $DOCKER stop -t 10 portico-smoke >/dev/null
 [ $(( $(date +%s) - start )) -lt 5 ] || { echo "docker stop took too long" >&2; exit 1; }
-echo "docker smoke test: image built, container answered on 127.0.0.1:$port, non-root, stopped cleanly"
+echo "docker smoke test: image built, container answered on 127.0.0.1:$port, virtual key" \
+  "from its volume resolved, non-root, stopped cleanly"

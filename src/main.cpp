@@ -8,6 +8,8 @@
 #include <optional>
 #include <string>
 
+#include "keys/key_runtime.hpp"
+#include "keys/keys_cli.hpp"
 #include "portico/custom_host_policy.hpp"
 #include "portico/provider_registry.hpp"
 #include "portico/server.hpp"
@@ -15,6 +17,8 @@
 namespace {
 
 constexpr const char* kUsage = R"(Usage: portico [options]
+       portico keys <create|list|show|update|rotate|disable|enable|delete|usage|rekey> ...
+                    (portico keys --help)
 
 Options (each also read from the environment variable shown; flags win):
   --host ADDR                 listen address            PORTICO_HOST     (127.0.0.1)
@@ -38,6 +42,16 @@ Options (each also read from the environment variable shown; flags win):
   --connect-timeout-ms N      upstream connect timeout  PORTICO_CONNECT_TIMEOUT_MS (10000)
   --shutdown-grace-ms N       how long in-flight requests may finish on SIGTERM
                               PORTICO_SHUTDOWN_GRACE_MS (30000)
+
+Virtual keys:
+  --data-dir DIR              where the key store lives (DIR/portico.db)  PORTICO_DATA_DIR (./data)
+  --master-key-file PATH      32 random bytes in base64 that seal provider secrets
+                              PORTICO_MASTER_KEY_FILE; or the key itself in PORTICO_MASTER_KEY
+  --auth MODE                 open (header and config credentials too) or virtual-keys (every
+                              request needs x-portkey-virtual-key)  PORTICO_AUTH (open)
+  --prices PATH               price table rows over the built-in ones  PORTICO_PRICES
+  --admin-port N              serve the admin API on this port instead of the gateway's
+                              PORTICO_ADMIN_PORT; the API is on only when PORTICO_ADMIN_TOKEN is set
   --help                      this text
 )";
 
@@ -63,19 +77,49 @@ long long toNumber(const std::string& flag, const std::string& text) {
 
 struct Settings {
   portico::ServerOptions server;
+  portico::keys::KeySettings keys;
+  unsigned short admin_port = 0;  // 0: the admin API is on the gateway's listener
   std::string log_level = "info";
 };
 
+unsigned short toPort(const std::string& flag, const std::string& text) {
+  long long port = toNumber(flag, text);
+  if (port > 65535) {
+    throw std::invalid_argument(flag + " must be at most 65535");
+  }
+  return static_cast<unsigned short>(port);
+}
+
+// The virtual-key flags; false when `name` is not one of them.
+bool applyKeyOption(Settings& s, const std::string& name, const std::string& value) {
+  if (name == "data-dir") {
+    s.keys.data_dir = value;
+  } else if (name == "master-key-file") {
+    s.keys.master_key_file = value;
+  } else if (name == "auth") {
+    if (value != "open" && value != "virtual-keys") {
+      throw std::invalid_argument("--auth must be open or virtual-keys, got '" + value + "'");
+    }
+    s.keys.require_virtual_keys = value == "virtual-keys";
+  } else if (name == "prices") {
+    s.keys.prices_file = value;
+  } else if (name == "admin-port") {
+    s.admin_port = toPort("--admin-port", value);
+  } else {
+    return false;
+  }
+  return true;
+}
+
 void apply(Settings& s, const std::string& name, const std::string& value) {
   using std::chrono::milliseconds;
+  if (applyKeyOption(s, name, value)) {
+    return;
+  }
   if (name == "host") {
     s.server.host = value;
   } else if (name == "port") {
-    long long port = toNumber("--port", value);
-    if (port > 65535) {
-      throw std::invalid_argument("--port must be at most 65535");
-    }
-    s.server.port = static_cast<unsigned short>(port);
+    s.server.port = toPort("--port", value);
   } else if (name == "threads") {
     s.server.threads = static_cast<int>(toNumber("--threads", value));
   } else if (name == "log-level") {
@@ -128,12 +172,19 @@ Settings loadSettings(int argc, char** argv) {
       {"PORTICO_CONNECT_TIMEOUT_MS", "connect-timeout-ms"},
       {"PORTICO_SHUTDOWN_GRACE_MS", "shutdown-grace-ms"},
       {"PORTICO_ACCESS_LOG", "access-log"},
+      {"PORTICO_DATA_DIR", "data-dir"},
+      {"PORTICO_MASTER_KEY_FILE", "master-key-file"},
+      {"PORTICO_AUTH", "auth"},
+      {"PORTICO_PRICES", "prices"},
+      {"PORTICO_ADMIN_PORT", "admin-port"},
   };
   for (const auto& [variable, name] : kEnv) {
     if (auto value = env(variable)) {
       apply(s, name, *value);
     }
   }
+  // A secret: from the environment only, never a flag (argv is visible to every local user).
+  s.keys.admin_token = env("PORTICO_ADMIN_TOKEN").value_or("");
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
     if (arg == "--help" || arg == "-h") {
@@ -167,6 +218,13 @@ Settings loadSettings(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  if (argc >= 2 && std::string_view(argv[1]) == "keys") {
+    auto registry = std::make_shared<portico::ProviderRegistry>();
+    portico::registerBuiltinProviders(*registry);
+    spdlog::set_level(spdlog::level::warn);
+    return portico::keys::runKeysCli(std::vector<std::string>(argv + 2, argv + argc), *registry,
+                                     std::cin, std::cout, std::cerr);
+  }
   Settings settings;
   try {
     settings = loadSettings(argc, argv);
@@ -192,22 +250,49 @@ int main(int argc, char** argv) {
 
   auto registry = std::make_shared<portico::ProviderRegistry>();
   portico::registerBuiltinProviders(*registry);
+  std::unique_ptr<portico::keys::KeyRuntime> keys;
+  std::unique_ptr<portico::Server> admin_server;
+  try {
+    keys = std::make_unique<portico::keys::KeyRuntime>(settings.keys, *registry);
+    keys->attach(settings.server);
+    if (settings.admin_port != 0 && settings.server.admin) {
+      portico::ServerOptions admin_options = settings.server;
+      admin_options.port = settings.admin_port;
+      admin_options.threads = 1;
+      admin_options.admin_only = true;
+      settings.server.admin = nullptr;
+      admin_server = std::make_unique<portico::Server>(admin_options, registry);
+    }
+  } catch (const std::exception& e) {
+    spdlog::critical("virtual keys: {}", e.what());
+    return 1;
+  }
   portico::Server server(settings.server, registry);
   try {
     server.start();
+    if (admin_server) {
+      admin_server->start();
+    }
   } catch (const std::exception& e) {
     spdlog::critical("{}", e.what());
     return 1;
   }
-  spdlog::info("portico listening on {}:{} ({} providers)", settings.server.host, server.port(),
-               registry->ids().size());
+  spdlog::info("portico listening on {}:{} ({} providers, {} virtual keys{}{})",
+               settings.server.host, server.port(), registry->ids().size(), keys->keyCount(),
+               settings.keys.require_virtual_keys ? ", virtual keys required" : "",
+               settings.keys.admin_token.empty() ? "" : ", admin API on");
 
   int received = 0;
   sigwait(&signals, &received);
   spdlog::info("received {}, draining for up to {} ms", received == SIGINT ? "SIGINT" : "SIGTERM",
                settings.server.shutdown_grace.count());
+  if (admin_server) {
+    admin_server->stop();
+    admin_server->wait();
+  }
   server.stop();
   server.wait();
+  keys->stop();
   spdlog::info("stopped");
   return 0;
 }

@@ -30,7 +30,8 @@ std::string hexEncode(std::string_view bytes);
 // %XX (upper-case hex); '/' is kept when `keep_slash` is set.
 std::string percentEncode(std::string_view text, bool keep_slash = false);
 
-// A random (version 4) UUID, "xxxxxxxx-xxxx-4xxx-yxxx-xxxxxxxxxxxx".
+// A random (version 4) UUID, "xxxxxxxx-xxxx-4xxx-yxxx-xxxxxxxxxxxx": unique, not secret (ids,
+// never keys).
 std::string randomUuid();
 // Formats 16 raw bytes as a UUID string; "" unless `bytes` has exactly 16.
 std::string formatUuid(std::string_view bytes);

@@ -24,6 +24,8 @@ struct GatewayError {
   // Portkey marks errors raised by the gateway itself (not by an upstream) with
   // `x-portkey-gateway-exception: true`; such errors also stop a fallback chain.
   bool gateway_exception = false;
+  // Answer headers the error carries (a rate limit's retry-after and x-ratelimit-*).
+  std::vector<std::pair<std::string, std::string>> headers;
 };
 
 // Either a value or a GatewayError: Boost's result type, with the error the client receives.

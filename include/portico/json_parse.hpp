@@ -19,4 +19,8 @@ bool jsonDepthWithin(std::string_view text, std::size_t max_depth = kMaxJsonDept
 // is not JSON or nests deeper than `max_depth`. Never throws.
 nlohmann::json parseJson(std::string_view text, std::size_t max_depth = kMaxJsonDepth);
 
+// Whether `text` is one valid JSON value (UTF-8, nesting within kMaxJsonDepth), checked without
+// building it: for relays that pass the bytes on as they came.
+bool isJson(std::string_view text);
+
 }  // namespace portico

@@ -13,6 +13,24 @@
 
 namespace portico {
 
+namespace proxy {
+class VirtualKeyResolver;
+}
+
+// One call of the admin API (/admin/...), as the server hands it over.
+struct AdminCall {
+  std::string_view method;
+  std::string_view path;  // without the query
+  std::string_view query;
+  std::string_view authorization;
+  std::string_view body;
+};
+
+struct AdminReply {
+  int status = 200;
+  std::string body;  // JSON
+};
+
 // Process settings. Immutable once the server starts.
 struct ServerOptions {
   std::string host = "127.0.0.1";
@@ -50,6 +68,13 @@ struct ServerOptions {
   std::size_t cache_max_bytes = 64 * 1024 * 1024;
   // The response cache's clock (empty: steady_clock); tests inject one to expire entries.
   std::function<std::chrono::steady_clock::time_point()> cache_clock;
+  // Resolves x-portkey-virtual-key and virtual_key in configs (null: virtual keys are refused).
+  // Must outlive the server and be safe to call from every worker at once.
+  const proxy::VirtualKeyResolver* virtual_keys = nullptr;
+  // Answers /admin/... (null: those paths are 404). Called on a worker thread.
+  std::function<AdminReply(const AdminCall&)> admin;
+  // Serve only the admin API, / and /health (the --admin-port listener).
+  bool admin_only = false;
 };
 
 // The gateway: N worker threads, each with its own event loop, acceptor (SO_REUSEPORT) and

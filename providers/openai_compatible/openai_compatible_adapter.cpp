@@ -27,6 +27,30 @@ bool shouldAskStreamUsage(const OpenAiCompatibleSpec& spec, const ClientRequest&
   return options == request.body->end() || options->is_object();
 }
 
+// The client's bytes with `"stream_options":{"include_usage":true}` as the object's first
+// member, when the body has no stream_options (the client's other bytes go up unchanged and no
+// tree is serialised); nullopt when it may have one, to be merged into: the name appears, or
+// an escape could spell it.
+std::optional<std::string> withStreamUsageOption(std::string_view raw_body) {
+  constexpr std::string_view kOption = "\"stream_options\":{\"include_usage\":true}";
+  const std::size_t open = raw_body.find('{');
+  if (open == std::string_view::npos ||
+      raw_body.find("\"stream_options\"") != std::string_view::npos ||
+      raw_body.find("\\u") != std::string_view::npos) {
+    return std::nullopt;
+  }
+  const std::size_t next = raw_body.find_first_not_of(" \t\r\n", open + 1);
+  const bool empty = next == std::string_view::npos || raw_body[next] == '}';
+  std::string out;
+  out.reserve(raw_body.size() + kOption.size() + 1);
+  out.append(raw_body, 0, open + 1).append(kOption);
+  if (!empty) {
+    out += ',';
+  }
+  out.append(raw_body, open + 1);
+  return out;
+}
+
 }  // namespace
 
 OpenAiHeaderSettings OpenAiHeaderSettings::read(const ClientRequest& request,
@@ -115,6 +139,11 @@ void OpenAiCompatibleCall::addProviderHeaders(HeaderList& headers) const {
 std::string OpenAiCompatibleCall::body() const {
   if (passthrough_ || request_.body == nullptr || (spec_.quirk == nullptr && !asks_stream_usage_)) {
     return bodyBytes(request_);
+  }
+  if (spec_.quirk == nullptr && !request_.body_modified) {
+    if (auto bytes = withStreamUsageOption(request_.raw_body)) {
+      return std::move(*bytes);
+    }
   }
   nlohmann::json body = *request_.body;
   bool changed = spec_.quirk != nullptr && spec_.quirk(body, request_);

@@ -11,8 +11,6 @@
 namespace portico::providers {
 namespace {
 
-using nlohmann::json;
-
 // The chunk without the `,"usage":null` that ends it, when it has one.
 std::string_view withoutNullUsage(std::string_view data) {
   constexpr std::string_view kNullUsage = ",\"usage\":null}";
@@ -73,21 +71,24 @@ class UsageRelayStream final : public StreamTransformer {
     }
   }
 
-  // Whether a chunk goes to the client; records its usage.
+  // Whether a chunk goes to the client; records its usage. Only the usage chunk (once per
+  // stream) is parsed whole: it is dropped when its choices are empty, the one the client did
+  // not ask for.
   bool keep(const std::string& data) {
-    if (data.find("\"usage\"") != std::string::npos) {
-      if (auto usage = findOpenAiUsage(data)) {
-        usage_ = usage;
-        const json chunk = parseJson(data);
-        if (!chunk.is_object()) {
-          return false;
-        }
-        // The usage-only chunk is the one the client did not ask for.
-        auto choices = chunk.find("choices");
-        return !(choices != chunk.end() && choices->is_array() && choices->empty());
-      }
+    if (!isJson(data)) {
+      return false;  // not a chunk an OpenAI client can read
     }
-    return json::accept(data);  // a chunk an OpenAI client can read
+    if (data.find("\"usage\"") == std::string::npos) {
+      return true;
+    }
+    auto usage = findOpenAiUsage(data);
+    if (!usage) {
+      return true;
+    }
+    usage_ = usage;
+    const nlohmann::json chunk = parseJson(data);
+    auto choices = chunk.find("choices");
+    return !(choices != chunk.end() && choices->is_array() && choices->empty());
   }
 
   static void write(const stream::SseParser::Event& event, std::string& out) {

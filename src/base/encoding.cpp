@@ -98,8 +98,9 @@ std::string percentEncode(std::string_view text, bool keep_slash) {
 }
 
 std::string randomUuid() {
-  // One generator per thread: it is not thread-safe and seeding it is costly.
-  thread_local boost::uuids::random_generator generator;
+  // Trace and completion ids need to be unique, not secret: a per-thread Mersenne Twister
+  // (seeded from the OS once) instead of Boost's default, which asks the kernel on every id.
+  thread_local boost::uuids::random_generator_mt19937 generator;
   return boost::uuids::to_string(generator());
 }
 

@@ -1,5 +1,7 @@
 #include "portico/json_parse.hpp"
 
+#include "base/fast_json.hpp"
+
 namespace portico {
 
 bool jsonDepthWithin(std::string_view text, std::size_t max_depth) {
@@ -46,5 +48,7 @@ nlohmann::json parseJson(std::string_view text, std::size_t max_depth) {
   }
   return nlohmann::json::parse(text.begin(), text.end(), nullptr, /*allow_exceptions=*/false);
 }
+
+bool isJson(std::string_view text) { return fast_json::parse(text).error() == simdjson::SUCCESS; }
 
 }  // namespace portico

@@ -184,6 +184,8 @@ Expected<RouteContext> parseRouteContext(const HeaderList& headers,
   ctx.cache_force_refresh = findHeader(headers, "x-portkey-cache-force-refresh").has_value();
 
   auto provider_header = findHeader(headers, "x-portkey-provider");
+  const auto virtual_key_header = findHeader(headers, "x-portkey-virtual-key");
+  const bool virtual_key = virtual_key_header && !virtual_key_header->empty();
   std::string provider = provider_header ? lower(trim(*provider_header)) : std::string();
 
   if (auto config_text = findHeader(headers, "x-portkey-config")) {
@@ -192,12 +194,12 @@ Expected<RouteContext> parseRouteContext(const HeaderList& headers,
       return config.error();
     }
     ctx.config = std::move(config.value());
-    if (!ctx.config.provider.empty() || !ctx.config.targets.empty()) {
+    if (!ctx.config.provider.empty() || !ctx.config.targets.empty() || ctx.config.virtual_key) {
       // Credentials come from the config only; provider headers are ignored (as in Portkey).
       ctx.from_config = true;
       return ctx;
     }
-    if (provider.empty()) {
+    if (provider.empty() && !virtual_key) {
       return errors::failure(400,
                              "Either x-portkey-provider needs to be passed. Or the "
                              "x-portkey-config header should have a valid config with provider "
@@ -205,8 +207,13 @@ Expected<RouteContext> parseRouteContext(const HeaderList& headers,
     }
     // A settings-only config (retry, cache, timeout, ...) around a header-built target.
     ctx.from_config = true;
-  } else if (provider.empty()) {
+  } else if (provider.empty() && !virtual_key) {
     return errors::missingProvider();
+  }
+  if (provider.empty()) {
+    // A virtual key alone: the key store names the provider (the credential stage).
+    fillLeafFromHeaders(headers, "", options.config.settings.get(), ctx.config);
+    return ctx;
   }
 
   std::string id = canonicalProvider(options, std::move(provider));

@@ -21,6 +21,11 @@ Route routeRequest(std::string_view method, std::string_view target) {
     route.kind = get ? RouteKind::kHealth : RouteKind::kNotFound;
     return route;
   }
+  if (path.starts_with("/admin/")) {
+    route.kind = RouteKind::kAdmin;
+    route.path = std::string(path);
+    return route;
+  }
   if (!path.starts_with("/v1/")) {
     return route;
   }

@@ -7,7 +7,7 @@
 
 namespace portico {
 
-enum class RouteKind { kRoot, kHealth, kGateway, kNotFound };
+enum class RouteKind { kRoot, kHealth, kGateway, kAdmin, kNotFound };
 
 struct Route {
   RouteKind kind = RouteKind::kNotFound;

@@ -2,29 +2,60 @@
 
 #include <cstring>
 
-#include "portico/json_parse.hpp"
+#include "base/fast_json.hpp"
 
 namespace portico {
 namespace {
 
 using nlohmann::json;
 
-std::optional<std::int64_t> count(const json& object, const char* key, const char* alt = nullptr) {
-  for (const char* name : {key, alt}) {
-    if (name == nullptr) {
+std::optional<std::int64_t> count(simdjson::dom::object object,
+                                  std::string_view key,
+                                  std::string_view alt = {}) {
+  for (std::string_view name : {key, alt}) {
+    if (name.empty()) {
       continue;
     }
-    auto it = object.find(name);
-    if (it != object.end() && it->is_number_integer()) {
-      return it->get<std::int64_t>();
+    simdjson::dom::element value;
+    if (object.at_key(name).get(value) == simdjson::SUCCESS && value.is_int64()) {
+      return std::int64_t(value);
     }
   }
   return std::nullopt;
 }
 
-std::optional<std::int64_t> nestedCount(const json& object, const char* parent, const char* key) {
-  auto it = object.find(parent);
-  return it != object.end() && it->is_object() ? count(*it, key) : std::nullopt;
+std::optional<std::int64_t> nestedCount(simdjson::dom::object object,
+                                        std::string_view parent,
+                                        std::string_view key) {
+  simdjson::dom::object inner;
+  if (object.at_key(parent).get(inner) != simdjson::SUCCESS) {
+    return std::nullopt;
+  }
+  return count(inner, key);
+}
+
+// Reads a usage object from its text with simdjson: answers and chunks are scanned per request,
+// and an nlohmann tree costs an allocation per member.
+std::optional<Usage> usageFromText(std::string_view text) {
+  simdjson::dom::object usage;
+  if (fast_json::parse(text).get(usage) != simdjson::SUCCESS) {
+    return std::nullopt;
+  }
+  Usage out;
+  out.prompt_tokens = count(usage, "prompt_tokens", "input_tokens");
+  out.completion_tokens = count(usage, "completion_tokens", "output_tokens");
+  out.cached_tokens = nestedCount(usage, "prompt_tokens_details", "cached_tokens");
+  if (!out.cached_tokens) {
+    out.cached_tokens = nestedCount(usage, "input_tokens_details", "cached_tokens");
+  }
+  out.reasoning_tokens = nestedCount(usage, "completion_tokens_details", "reasoning_tokens");
+  if (!out.reasoning_tokens) {
+    out.reasoning_tokens = nestedCount(usage, "output_tokens_details", "reasoning_tokens");
+  }
+  if (out.empty()) {
+    return std::nullopt;
+  }
+  return out;
 }
 
 // The length of the JSON object starting at text[0] == '{', or 0 when it does not end.
@@ -53,24 +84,9 @@ std::size_t objectLength(std::string_view text) {
 }  // namespace
 
 std::optional<Usage> usageFromOpenAi(const json& usage) {
-  if (!usage.is_object()) {
-    return std::nullopt;
-  }
-  Usage out;
-  out.prompt_tokens = count(usage, "prompt_tokens", "input_tokens");
-  out.completion_tokens = count(usage, "completion_tokens", "output_tokens");
-  out.cached_tokens = nestedCount(usage, "prompt_tokens_details", "cached_tokens");
-  if (!out.cached_tokens) {
-    out.cached_tokens = nestedCount(usage, "input_tokens_details", "cached_tokens");
-  }
-  out.reasoning_tokens = nestedCount(usage, "completion_tokens_details", "reasoning_tokens");
-  if (!out.reasoning_tokens) {
-    out.reasoning_tokens = nestedCount(usage, "output_tokens_details", "reasoning_tokens");
-  }
-  if (out.empty()) {
-    return std::nullopt;
-  }
-  return out;
+  // One reading of the object, the text one: providers hand over small parsed objects, once per
+  // answer.
+  return usage.is_object() ? usageFromText(usage.dump()) : std::nullopt;
 }
 
 std::optional<Usage> findOpenAiUsage(std::string_view document) {
@@ -99,7 +115,7 @@ std::optional<Usage> findOpenAiUsage(std::string_view document) {
         if (length == 0) {
           return std::nullopt;
         }
-        return usageFromOpenAi(parseJson(document.substr(i, length)));
+        return usageFromText(document.substr(i, length));
       }
     }
     end = at;

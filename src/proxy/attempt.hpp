@@ -51,6 +51,8 @@ struct Attempt {
   bool network_error = false;
   std::string failure;                    // why no upstream answer came, for observers
   std::string cache_status = "DISABLED";  // x-portkey-cache-status
+  // A virtual key's reservation, for a stream until its final usage is known (null: none).
+  std::unique_ptr<KeyTicket> key_ticket;
 };
 
 // An attempt that ended before reaching an upstream.

@@ -5,19 +5,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-Expected<bool> resolveVirtualKey(const WorkerContext& worker, Target& target) {
-  const std::string virtual_key = target.option("virtual_key");
-  if (virtual_key.empty()) {
-    return true;
-  }
-  if (worker.virtual_keys == nullptr) {
-    return errors::failure(400,
-                           "Virtual keys are not configured on this gateway: pass the provider "
-                           "key with x-portkey-api-key or api_key");
-  }
-  return worker.virtual_keys->resolve(virtual_key, target);
-}
-
 // Sends the adapter's token request through the custom-host guard and reads the answer.
 Awaitable<Expected<FetchedToken>> fetchToken(WorkerContext& worker,
                                              const ProviderAdapter& adapter,
@@ -52,13 +39,29 @@ Awaitable<Expected<FetchedToken>> fetchToken(WorkerContext& worker,
 
 }  // namespace
 
+Expected<std::unique_ptr<KeyGrant>> resolveVirtualKey(const WorkerContext& worker, Target& target) {
+  const std::string virtual_key = target.option("virtual_key");
+  const VirtualKeyResolver* keys = worker.virtual_keys;
+  if (virtual_key.empty()) {
+    if (keys != nullptr && keys->required()) {
+      return errors::failure(401,
+                             "This gateway requires a virtual key: pass it with "
+                             "x-portkey-virtual-key or virtual_key in the config");
+    }
+    return std::unique_ptr<KeyGrant>();
+  }
+  if (keys == nullptr) {
+    return errors::failure(400,
+                           "Virtual keys are not configured on this gateway: pass the provider "
+                           "key with x-portkey-api-key or api_key");
+  }
+  return keys->resolve(virtual_key, target);
+}
+
 Awaitable<Expected<bool>> resolveCredentials(WorkerContext& worker,
                                              const ProviderAdapter& adapter,
                                              Target& target,
                                              CancelToken* cancel) {
-  if (auto resolved = resolveVirtualKey(worker, target); !resolved) {
-    co_return resolved;
-  }
   if (!target.api_key.empty()) {
     co_return true;
   }

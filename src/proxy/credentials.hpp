@@ -10,6 +10,13 @@ namespace portico::proxy {
 // request headers or the config (already in the target), from a virtual key the key store
 // resolves, and from a token the provider needs fetched (the cache is checked before anything
 // is signed). Authentication itself is applied last, by the provider call.
+
+// The virtual key step, first, since a key names the provider: fills the target from the key
+// it names (a null grant when it names none). Refuses a leaf without one when the gateway
+// requires virtual keys, and virtual keys when none are configured.
+Expected<std::unique_ptr<KeyGrant>> resolveVirtualKey(const WorkerContext& worker, Target& target);
+
+// The token step, once the provider is known.
 Awaitable<Expected<bool>> resolveCredentials(WorkerContext& worker,
                                              const ProviderAdapter& adapter,
                                              Target& target,

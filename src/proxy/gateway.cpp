@@ -46,6 +46,7 @@ struct Gateway::Impl {
                &host_policy),
         context{options, registry, route_options, client} {
     context.cache = shared.cache.get();
+    context.virtual_keys = options.virtual_keys;
     context.buffer_budget = shared.buffer_budget.get();
     for (auto* observer : shared.observers) {
       context.observers.add(observer);
@@ -106,6 +107,9 @@ Awaitable<bool> Gateway::serve(GatewayRequest request,
     outcome.client_gone = !relayed.client_ok;
     outcome.stream_broken = relayed.stream_broken;
     outcome.usage = relayed.usage;
+    if (attempt.key_ticket) {
+      attempt.key_ticket->settle(relayed.usage, reply.model);
+    }
   } else {
     ok = co_await writer.writeComplete(reply.status, reply.content_type, std::move(reply.body),
                                        reply.headers);

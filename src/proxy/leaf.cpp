@@ -72,6 +72,54 @@ Awaitable<Attempt> tryWithRetries(RequestState& state,
   co_return attempt;
 }
 
+// The leaf's answer: from the response cache when it holds one, else from the upstream, with
+// retries (and stored in the cache).
+Awaitable<Attempt> cachedOrCalled(RequestState& state,
+                                  const ProviderAdapter& adapter,
+                                  const LeafRequest& leaf,
+                                  const Target& target,
+                                  const routing::Inherited& settings,
+                                  std::string option_index) {
+  const auto cache = planCache(state, leaf, target, settings.cache);
+  std::string cache_status = "DISABLED";
+  if (cache) {
+    cache_status = state.ctx.cache_force_refresh ? "REFRESH" : "MISS";
+    if (!state.ctx.cache_force_refresh) {
+      if (auto hit = cachedAttempt(state, *cache)) {
+        state.worker.observers.cacheLooked(state.info, "HIT");
+        hit->option_index = std::move(option_index);
+        hit->reply.model = leaf.model();
+        co_return std::move(*hit);
+      }
+    }
+    state.worker.observers.cacheLooked(state.info, cache_status);
+  }
+  Attempt attempt = co_await tryWithRetries(state, adapter, leaf, target,
+                                            settings.retry.value_or(RetrySettings{}), option_index);
+  attempt.cache_status = cache_status;
+  attempt.reply.model = leaf.model();
+  if (cache) {
+    storeAttempt(state, *cache, attempt);
+  }
+  co_return attempt;
+}
+
+// A virtual key pays for a complete answer now and for a stream once it ends (the gateway
+// settles it with the final usage); a failed call gives its reservation back.
+void settleKey(std::unique_ptr<KeyTicket> ticket, Attempt& attempt, std::string_view model) {
+  if (!ticket) {
+    return;
+  }
+  const bool answered = attempt.reply.status >= 200 && attempt.reply.status < 300;
+  if (attempt.cache_status == "HIT") {
+    ticket->settle(Usage{0, 0}, model);  // nothing was spent upstream: a request only
+  } else if (answered && attempt.reply.stream) {
+    attempt.key_ticket = std::move(ticket);
+  } else if (answered) {
+    ticket->settle(attempt.reply.usage, model);
+  }
+}
+
 }  // namespace
 
 Awaitable<Attempt> callLeaf(RequestState& state,
@@ -79,6 +127,10 @@ Awaitable<Attempt> callLeaf(RequestState& state,
                             const routing::Inherited& settings,
                             std::string option_index) {
   Target target = routing::resolveTarget(node, settings, state.ctx);
+  auto grant = resolveVirtualKey(state.worker, target);
+  if (!grant) {
+    co_return fromError(grant.error(), std::move(option_index));
+  }
   const auto* adapter = state.worker.registry.find(target.provider);
   if (adapter == nullptr) {
     // A gateway error, like an unsupported endpoint: it ends a fallback chain.
@@ -96,27 +148,17 @@ Awaitable<Attempt> callLeaf(RequestState& state,
     co_return fromError(ready.error(), std::move(option_index));
   }
   const LeafRequest leaf(state, target);
-  const auto cache = planCache(state, leaf, target, settings.cache);
-  std::string cache_status = "DISABLED";
-  if (cache) {
-    cache_status = state.ctx.cache_force_refresh ? "REFRESH" : "MISS";
-    if (!state.ctx.cache_force_refresh) {
-      if (auto hit = cachedAttempt(state, *cache)) {
-        state.worker.observers.cacheLooked(state.info, "HIT");
-        hit->option_index = std::move(option_index);
-        hit->reply.model = leaf.model();
-        co_return std::move(*hit);
-      }
+  std::unique_ptr<KeyTicket> ticket;
+  if (*grant) {
+    auto admitted = (*grant)->admit(leaf.model(), leaf.body(), state.request.body.size());
+    if (!admitted) {
+      co_return fromError(admitted.error(), std::move(option_index));
     }
-    state.worker.observers.cacheLooked(state.info, cache_status);
+    ticket = std::move(*admitted);
   }
-  Attempt attempt = co_await tryWithRetries(state, *adapter, leaf, target,
-                                            settings.retry.value_or(RetrySettings{}), option_index);
-  attempt.cache_status = cache_status;
-  attempt.reply.model = leaf.model();
-  if (cache) {
-    storeAttempt(state, *cache, attempt);
-  }
+  Attempt attempt =
+      co_await cachedOrCalled(state, *adapter, leaf, target, settings, std::move(option_index));
+  settleKey(std::move(ticket), attempt, leaf.model());
   co_return attempt;
 }
 

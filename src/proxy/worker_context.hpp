@@ -5,6 +5,7 @@
 #include "portico/provider_registry.hpp"
 #include "portico/route_context.hpp"
 #include "portico/server.hpp"
+#include "proxy/key_gate.hpp"
 #include "proxy/observer_list.hpp"
 #include "proxy/token_cache.hpp"
 #include "upstream/upstream_client.hpp"
@@ -14,15 +15,6 @@ class ResponseCache;
 }
 
 namespace portico::proxy {
-
-// Resolves a virtual key (x-portkey-virtual-key, or virtual_key in a config) into the stored
-// credentials it names, filling the target's api_key and settings. The key store implements it;
-// without one, virtual keys are refused with a clear 400.
-class VirtualKeyResolver {
- public:
-  virtual ~VirtualKeyResolver() = default;
-  virtual Expected<bool> resolve(std::string_view virtual_key, Target& target) const = 0;
-};
 
 // Per-worker state the request path needs. Touched only from its worker's thread.
 struct WorkerContext {
@@ -36,7 +28,7 @@ struct WorkerContext {
   routing::ResponseCache* cache = nullptr;
   // Bounds the non-streamed upstream answers all workers hold at once; null: no bound.
   upstream::BufferBudget* buffer_budget = nullptr;
-  // Null: virtual keys are not configured.
+  // Null: virtual keys are not configured (they are refused with a 400).
   const VirtualKeyResolver* virtual_keys = nullptr;
   ObserverList observers;
 };

@@ -79,6 +79,25 @@ Awaitable<bool> answerLocally(Worker& worker,
   co_return ok;
 }
 
+// The admin API, when the server has one; else the path is not found.
+Awaitable<bool> answerAdmin(Worker& worker,
+                            const edge::IncomingRequest& request,
+                            const Route& route,
+                            edge::AnswerWriter& writer) {
+  const auto started = Clock::now();
+  AdminReply reply{404, errors::notFound().body.dump()};
+  if (worker.options.admin) {
+    const std::string_view authorization =
+        findHeader(request.headers, "authorization").value_or("");
+    reply = worker.options.admin(
+        AdminCall{request.method, route.path, route.query, authorization, request.body});
+  }
+  const bool ok =
+      co_await writer.writeComplete(reply.status, "application/json", std::move(reply.body), {});
+  worker.gateway.answeredLocally(request.method, route.path, reply.status, started);
+  co_return ok;
+}
+
 // Handles one request; returns false when the connection must close.
 Awaitable<bool> serveRequest(Worker& worker,
                              beast::tcp_stream& stream,
@@ -87,6 +106,13 @@ Awaitable<bool> serveRequest(Worker& worker,
   edge::BeastAnswerWriter writer(stream, request.version, keep_alive, request.head,
                                  worker.options.keep_alive_timeout);
   Route route = routeRequest(request.method, request.target);
+  if (route.kind == RouteKind::kGateway && worker.options.admin_only) {
+    route.kind = RouteKind::kNotFound;
+  }
+  if (route.kind == RouteKind::kAdmin) {
+    const bool ok = co_await answerAdmin(worker, request, route, writer);
+    co_return ok&& keep_alive;
+  }
   if (route.kind != RouteKind::kGateway) {
     const bool ok = co_await answerLocally(worker, request, route, writer);
     co_return ok&& keep_alive;

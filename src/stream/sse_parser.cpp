@@ -6,6 +6,14 @@ namespace {
 
 constexpr std::string_view kBom = "\xEF\xBB\xBF";
 
+// The first CR or LF in `text`, or npos. Two memchr scans: find_first_of looks each byte up in
+// the set with a call of its own, which made it most of a relayed chunk's cost.
+std::size_t findLineEnd(std::string_view text) {
+  const std::size_t lf = text.find('\n');
+  const std::size_t cr = text.substr(0, lf).find('\r');
+  return cr != std::string_view::npos ? cr : lf;
+}
+
 }  // namespace
 
 SseParser::SseParser(std::size_t max_buffered) : max_buffered_(max_buffered) {}
@@ -24,8 +32,8 @@ bool SseParser::feed(std::string_view bytes, std::vector<Event>& out) {
     // Only the new bytes are scanned, so many tiny feeds stay linear overall.
     const char* begin = bytes.data() + pos;
     std::size_t rest = bytes.size() - pos;
-    // find_first_of stops at the first terminator, so a chunk with many lines stays linear.
-    std::size_t found = std::string_view(begin, rest).find_first_of("\r\n");
+    // The scan stops at the first terminator, so a chunk with many lines stays linear.
+    const std::size_t found = findLineEnd(std::string_view(begin, rest));
     const char* end = found == std::string_view::npos ? nullptr : begin + found;
     if (end == nullptr) {
       if (line_.size() + rest + data_.size() > max_buffered_) {

@@ -384,8 +384,10 @@ TEST(AzureOpenAiAdapter, StreamUsageIsNotAskedOfOlderApiVersionsOrOtherBodies) {
   ASSERT_TRUE(built.has_value());
   EXPECT_EQ(built->body, plain.raw);
 
-  // A client's own stream_options are kept beside the flag.
+  // A client's own stream_options are kept beside the flag (the body changed after its bytes
+  // were taken, so it says so).
   call.body["stream_options"] = {{"include_usage", false}, {"other", 1}};
+  call.request.body_modified = true;
   built = adapter.buildRequest(call.request, azureTarget());
   ASSERT_TRUE(built.has_value());
   EXPECT_EQ(json::parse(built->body)["stream_options"],

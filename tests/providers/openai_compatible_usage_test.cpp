@@ -143,6 +143,36 @@ TEST(OpenAiUsage, OpenAiStreamsAskForUsageOnlyWhenTheClientDidNot) {
   EXPECT_EQ(openai.makeStreamTransformer(junk_call.request, targetFor("openai")), nullptr);
 }
 
+TEST(OpenAiUsage, TheUsageOptionGoesInFrontOfTheClientsOwnBytes) {
+  const ProviderAdapter& openai = adapterFor("openai");
+  // The client's bytes, spacing and member order included, follow the added option.
+  const std::string raw = "{ \"model\": \"gpt-4o\",  \"stream\": true, \"messages\": [] }";
+  OpenAiCall call(json::parse(raw));
+  call.raw = raw;
+  call.request.raw_body = call.raw;
+  auto built = openai.buildRequest(call.request, targetFor("openai"));
+  ASSERT_TRUE(built);
+  EXPECT_EQ(built->body, "{\"stream_options\":{\"include_usage\":true}," + raw.substr(1));
+
+  // Where the name or an escape shows up in the bytes, the body is merged as a tree instead.
+  for (const std::string content : {"what is stream_options?", "caf\\u00e9"}) {
+    json body = {{"model", "gpt-4o"},
+                 {"stream", true},
+                 {"messages", json::array({{{"role", "user"}, {"content", content}}})}};
+    OpenAiCall tricky(body);
+    tricky.raw =
+        "{\"model\":\"gpt-4o\",\"stream\":true,\"messages\":[{\"role\":\"user\","
+        "\"content\":\"" +
+        content + "\"}]}";
+    tricky.request.raw_body = tricky.raw;
+    built = openai.buildRequest(tricky.request, targetFor("openai"));
+    ASSERT_TRUE(built);
+    const json sent = json::parse(built->body);
+    EXPECT_EQ(sent["stream_options"], json({{"include_usage", true}})) << content;
+    EXPECT_EQ(sent.size(), 4u) << content;
+  }
+}
+
 // OpenAI's stream with include_usage: "usage":null on every chunk, then the usage-only chunk.
 const std::string kAskedStream =
     "data: {\"id\":\"c\",\"object\":\"chat.completion.chunk\",\"choices\":[{\"index\":0,"

@@ -25,7 +25,12 @@ Target serviceAccountTarget(const std::string& account = "sa-1") {
   return target;
 }
 
+// Both steps, as callLeaf runs them: the virtual key, then tokens.
 Expected<bool> resolve(StageHarness& h, Target& target) {
+  auto grant = proxy::resolveVirtualKey(h.worker, target);
+  if (!grant) {
+    return grant.error();
+  }
   return h.run(proxy::resolveCredentials(h.worker, *h.fake, target, nullptr));
 }
 
@@ -181,16 +186,19 @@ TEST(CredentialsStage, VirtualKeyWithoutAResolverIsRefused) {
 
 class TestKeyStore : public proxy::VirtualKeyResolver {
  public:
-  Expected<bool> resolve(std::string_view virtual_key, Target& target) const override {
+  Expected<std::unique_ptr<proxy::KeyGrant>> resolve(std::string_view virtual_key,
+                                                     Target& target) const override {
     seen.emplace_back(virtual_key);
     if (virtual_key == "vk-unknown") {
       return errors::failure(404, "no such virtual key");
     }
     target.api_key = "sk-from-" + std::string(virtual_key);
     target.options["region"] = "eu";
-    return true;
+    return std::unique_ptr<proxy::KeyGrant>();
   }
+  bool required() const override { return required_keys; }
   mutable std::vector<std::string> seen;
+  bool required_keys = false;
 };
 
 TEST(CredentialsStage, VirtualKeyResolverFillsTheKey) {
@@ -239,6 +247,20 @@ TEST(CredentialsStage, NoVirtualKeyNeverAsksTheResolver) {
   ASSERT_TRUE(ready.has_value());
   EXPECT_TRUE(store.seen.empty());
   EXPECT_EQ(target.api_key, "sk-given");
+}
+
+TEST(CredentialsStage, ARequiredVirtualKeyRefusesALeafWithout) {
+  StageHarness h;
+  TestKeyStore store;
+  store.required_keys = true;
+  h.worker.virtual_keys = &store;
+
+  Target target = StageHarness::target(0, "sk-raw");
+  auto ready = resolve(h, target);
+
+  ASSERT_TRUE(ready.has_error());
+  EXPECT_EQ(ready.error().status, 401);
+  EXPECT_TRUE(store.seen.empty());
 }
 
 }  // namespace

@@ -1,0 +1,33 @@
+#include "base/fast_json.hpp"
+
+#include <memory>
+
+#include "portico/json_parse.hpp"
+
+namespace portico::fast_json {
+namespace {
+
+// simdjson reads up to SIMDJSON_PADDING bytes past the end of its input, so it parses a copy in
+// a per-thread buffer that only grows.
+struct ThreadParser {
+  ThreadParser() { (void)parser.allocate(4096, kMaxJsonDepth); }
+  simdjson::dom::parser parser;
+  std::unique_ptr<char[]> buffer;
+  std::size_t capacity = 0;
+};
+
+}  // namespace
+
+simdjson::simdjson_result<simdjson::dom::element> parse(std::string_view text) {
+  thread_local ThreadParser state;
+  const std::size_t needed = text.size() + simdjson::SIMDJSON_PADDING;
+  if (state.capacity < needed) {
+    state.capacity = std::max(needed, 2 * state.capacity);
+    state.buffer = std::make_unique<char[]>(state.capacity);
+  }
+  std::copy(text.begin(), text.end(), state.buffer.get());
+  std::fill_n(state.buffer.get() + text.size(), simdjson::SIMDJSON_PADDING, '\0');
+  return state.parser.parse(state.buffer.get(), text.size(), /*realloc_if_needed=*/false);
+}
+
+}  // namespace portico::fast_json

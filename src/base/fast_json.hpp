@@ -1,0 +1,15 @@
+#pragma once
+
+#include <simdjson.h>
+
+#include <string_view>
+
+namespace portico::fast_json {
+
+// Parses `text` with simdjson (validating it whole, UTF-8 included, nesting bounded by
+// kMaxJsonDepth) into the calling thread's parser: the element is valid until this thread's
+// next parse. For the per-chunk and per-answer checks of the hot path, where building an
+// nlohmann tree would cost an allocation per member.
+simdjson::simdjson_result<simdjson::dom::element> parse(std::string_view text);
+
+}  // namespace portico::fast_json

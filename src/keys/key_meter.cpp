@@ -1,0 +1,195 @@
+#include "keys/key_meter.hpp"
+
+#include <algorithm>
+#include <ctime>
+#include <limits>
+
+namespace portico::keys {
+namespace {
+
+constexpr std::uint64_t kCountMask = 0xffffffffULL;
+
+std::int64_t countIn(std::uint64_t word, std::int64_t minute) {
+  return static_cast<std::int64_t>(word >> 32) == minute
+             ? static_cast<std::int64_t>(word & kCountMask)
+             : 0;
+}
+
+std::uint64_t pack(std::int64_t minute, std::int64_t count) {
+  const auto clamped = std::clamp<std::int64_t>(count, 0, static_cast<std::int64_t>(kCountMask));
+  return (static_cast<std::uint64_t>(minute) << 32) | static_cast<std::uint64_t>(clamped);
+}
+
+// Adds `amount` to this minute's count unless that passes `limit` (0: none). A window still
+// empty takes any amount, so one request larger than the limit is not refused forever.
+// Returns the count before, or nullopt (with the count before in `seen`) when refused.
+bool tryTake(std::atomic<std::uint64_t>& window,
+             std::int64_t minute,
+             std::int64_t amount,
+             std::int64_t limit,
+             std::int64_t& seen) {
+  std::uint64_t current = window.load(std::memory_order_relaxed);
+  for (;;) {
+    seen = countIn(current, minute);
+    if (limit > 0 && seen > 0 && seen + amount > limit) {
+      return false;
+    }
+    if (window.compare_exchange_weak(current, pack(minute, seen + amount))) {
+      return true;
+    }
+  }
+}
+
+// Adds `delta` (negative: gives back) to the window when it is still `minute`.
+void adjust(std::atomic<std::uint64_t>& window, std::int64_t minute, std::int64_t delta) {
+  std::uint64_t current = window.load(std::memory_order_relaxed);
+  while (static_cast<std::int64_t>(current >> 32) == minute &&
+         !window.compare_exchange_weak(current, pack(minute, countIn(current, minute) + delta))) {
+  }
+}
+
+// Adds `amount` to `spent` unless that passes `cap` (0: none); a spent cap refuses even a
+// call estimated at nothing (a model without a price).
+bool tryReserve(std::atomic<std::int64_t>& spent, std::int64_t amount, std::int64_t cap) {
+  std::int64_t current = spent.load(std::memory_order_relaxed);
+  for (;;) {
+    if (cap > 0 && (current >= cap || current + amount > cap)) {
+      return false;
+    }
+    if (spent.compare_exchange_weak(current, current + amount)) {
+      return true;
+    }
+  }
+}
+
+std::int64_t secondsLeftInMinute(std::int64_t now) { return 60 - now % 60; }
+
+}  // namespace
+
+KeyMeter::KeyMeter(Limits limits) { setLimits(limits); }
+
+void KeyMeter::setLimits(const Limits& limits) {
+  rpm_ = limits.rpm;
+  tpm_ = limits.tpm;
+  budget_micro_usd_ = limits.budget.usd ? static_cast<std::int64_t>(*limits.budget.usd * 1e6) : 0;
+  budget_token_cap_ = limits.budget.tokens.value_or(0);
+  budget_period_ = static_cast<int>(limits.budget.period);
+}
+
+std::int64_t KeyMeter::periodOf(BudgetPeriod period, std::int64_t now) {
+  switch (period) {
+    case BudgetPeriod::kDay:
+      return now / 86400;
+    case BudgetPeriod::kMonth: {
+      const std::time_t t = static_cast<std::time_t>(now);
+      std::tm utc{};
+      gmtime_r(&t, &utc);
+      return (utc.tm_year + 1900) * 12 + utc.tm_mon;
+    }
+    case BudgetPeriod::kTotal:
+      return 0;
+  }
+  return 0;
+}
+
+void KeyMeter::seedSpend(std::int64_t now, std::int64_t micro_usd, std::int64_t tokens) {
+  period_ = periodOf(static_cast<BudgetPeriod>(budget_period_.load()), now);
+  budget_usd_ = micro_usd;
+  budget_tokens_ = tokens;
+}
+
+void KeyMeter::rollPeriod(std::int64_t period) {
+  std::int64_t seen = period_.load();
+  if (seen != period && period_.compare_exchange_strong(seen, period)) {
+    // A new day or month: what was spent belongs to the last one. Calls settling across the
+    // change may land in either; the store keeps the exact per-day totals.
+    budget_usd_ = 0;
+    budget_tokens_ = 0;
+  }
+}
+
+GatewayError KeyMeter::rateLimited(const char* what, std::int64_t now, bool tokens) const {
+  const std::int64_t limit = tokens ? tpm_.load() : rpm_.load();
+  GatewayError error = errors::failure(
+      429, "Rate limit reached for this virtual key: " + std::to_string(limit) + " " + what +
+               " per minute. Try again in " + std::to_string(secondsLeftInMinute(now)) + "s.");
+  error.body["error"]["code"] = "rate_limit_exceeded";
+  return error;
+}
+
+// OpenAI's rate-limit headers, on a refusal: what the minute allows and what is left of it.
+void KeyMeter::addLimitHeaders(GatewayError& error, std::int64_t now) const {
+  const std::int64_t minute = now / 60;
+  const auto remaining = [&](const std::atomic<std::uint64_t>& window, std::int64_t limit) {
+    return std::to_string(std::max<std::int64_t>(0, limit - countIn(window.load(), minute)));
+  };
+  if (const std::int64_t rpm = rpm_.load(); rpm > 0) {
+    error.headers.emplace_back("x-ratelimit-limit-requests", std::to_string(rpm));
+    error.headers.emplace_back("x-ratelimit-remaining-requests", remaining(requests_window_, rpm));
+  }
+  if (const std::int64_t tpm = tpm_.load(); tpm > 0) {
+    error.headers.emplace_back("x-ratelimit-limit-tokens", std::to_string(tpm));
+    error.headers.emplace_back("x-ratelimit-remaining-tokens", remaining(tokens_window_, tpm));
+  }
+  error.headers.emplace_back("retry-after", std::to_string(secondsLeftInMinute(now)));
+}
+
+std::optional<GatewayError> KeyMeter::reserveBudget(std::int64_t now, Reservation& reservation) {
+  const auto period = static_cast<BudgetPeriod>(budget_period_.load());
+  reservation.period = periodOf(period, now);
+  rollPeriod(reservation.period);
+  const std::int64_t usd_cap = budget_micro_usd_.load();
+  const std::int64_t token_cap = budget_token_cap_.load();
+  if (tryReserve(budget_usd_, reservation.micro_usd, usd_cap)) {
+    if (tryReserve(budget_tokens_, reservation.tokens, token_cap)) {
+      return std::nullopt;
+    }
+    budget_usd_ -= reservation.micro_usd;
+  }
+  static constexpr const char* kPeriods[] = {"daily", "monthly", "total"};
+  const bool usd_spent = usd_cap > 0 && budget_usd_.load() + reservation.micro_usd > usd_cap;
+  std::string limit = usd_spent ? "USD " + std::to_string(static_cast<double>(usd_cap) / 1e6)
+                                : std::to_string(token_cap) + " tokens";
+  GatewayError error =
+      errors::failure(402, std::string("The ") + kPeriods[static_cast<int>(period)] +
+                               " budget of this virtual key is spent (" + limit + ").");
+  error.body["error"]["code"] = "budget_exceeded";
+  error.body["error"]["type"] = "budget_exceeded";
+  error.body["budget"] = {{"limit", usd_spent ? "usd" : "tokens"},
+                          {"period", kPeriods[static_cast<int>(period)]},
+                          {"usd", usd_cap > 0 ? nlohmann::json(usd_cap / 1e6) : nullptr},
+                          {"tokens", token_cap > 0 ? nlohmann::json(token_cap) : nullptr}};
+  return error;
+}
+
+Expected<KeyMeter::Reservation> KeyMeter::admit(std::int64_t now,
+                                                std::int64_t tokens,
+                                                std::int64_t micro_usd) {
+  Reservation reservation{now / 60, 0, tokens, micro_usd};
+  std::int64_t before = 0;
+  if (!tryTake(requests_window_, reservation.minute, 1, rpm_.load(), before)) {
+    GatewayError error = rateLimited("requests", now, false);
+    addLimitHeaders(error, now);
+    return error;
+  }
+  if (!tryTake(tokens_window_, reservation.minute, tokens, tpm_.load(), before)) {
+    GatewayError error = rateLimited("tokens", now, true);
+    addLimitHeaders(error, now);
+    return error;
+  }
+  if (auto refused = reserveBudget(now, reservation)) {
+    adjust(tokens_window_, reservation.minute, -tokens);
+    return *refused;
+  }
+  return reservation;
+}
+
+void KeyMeter::settle(const Reservation& reservation, std::int64_t tokens, std::int64_t micro_usd) {
+  adjust(tokens_window_, reservation.minute, tokens - reservation.tokens);
+  if (period_.load() == reservation.period) {
+    budget_usd_ += micro_usd - reservation.micro_usd;
+    budget_tokens_ += tokens - reservation.tokens;
+  }
+}
+
+}  // namespace portico::keys

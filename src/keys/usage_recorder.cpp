@@ -1,0 +1,69 @@
+#include "keys/usage_recorder.hpp"
+
+#include <ctime>
+#include <map>
+#include <memory>
+#include <tuple>
+#include <vector>
+
+namespace portico::keys {
+
+std::string utcDay(std::int64_t unix_seconds) {
+  const std::time_t t = static_cast<std::time_t>(unix_seconds);
+  std::tm utc{};
+  gmtime_r(&t, &utc);
+  char text[16];
+  std::strftime(text, sizeof text, "%Y-%m-%d", &utc);
+  return text;
+}
+
+UsageRecorder::UsageRecorder(std::size_t capacity) : queue_(capacity) {}
+
+UsageRecorder::~UsageRecorder() {
+  UsageEvent* event = nullptr;
+  while (queue_.pop(event)) {
+    delete event;
+  }
+}
+
+void UsageRecorder::record(UsageEvent event) {
+  auto owned = std::make_unique<UsageEvent>(std::move(event));
+  if (queue_.bounded_push(owned.get())) {
+    owned.release();
+  } else {
+    lost_.fetch_add(1);
+  }
+}
+
+std::size_t UsageRecorder::flush(KeyStore& store) {
+  std::map<std::tuple<std::string, std::string, std::string>, UsageRow> rows;
+  std::size_t count = 0;
+  UsageEvent* raw = nullptr;
+  while (queue_.pop(raw)) {
+    std::unique_ptr<UsageEvent> event(raw);
+    ++count;
+    std::string day = utcDay(event->at);
+    UsageRow& row = rows[{event->key_id, day, event->model}];
+    if (row.key_id.empty()) {
+      row.key_id = event->key_id;
+      row.day = std::move(day);
+      row.model = event->model;
+    }
+    row.requests += 1;
+    row.prompt_tokens += event->prompt_tokens;
+    row.completion_tokens += event->completion_tokens;
+    row.cached_tokens += event->cached_tokens;
+    row.cost_usd += event->cost_usd;
+  }
+  if (!rows.empty()) {
+    std::vector<UsageRow> batch;
+    batch.reserve(rows.size());
+    for (auto& [key, row] : rows) {
+      batch.push_back(std::move(row));
+    }
+    store.addUsage(batch);
+  }
+  return count;
+}
+
+}  // namespace portico::keys

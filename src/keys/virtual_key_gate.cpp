@@ -1,0 +1,211 @@
+#include "keys/virtual_key_gate.hpp"
+
+namespace portico::keys {
+namespace {
+
+using nlohmann::json;
+
+// '*' matches any run of characters, everything else itself.
+bool globMatch(std::string_view pattern, std::string_view text) {
+  std::size_t p = 0;
+  std::size_t t = 0;
+  std::size_t star = std::string_view::npos;
+  std::size_t resume = 0;
+  while (t < text.size()) {
+    if (p < pattern.size() && pattern[p] == '*') {
+      star = p++;
+      resume = t;
+    } else if (p < pattern.size() && pattern[p] == text[t]) {
+      ++p;
+      ++t;
+    } else if (star != std::string_view::npos) {
+      p = star + 1;
+      t = ++resume;
+    } else {
+      return false;
+    }
+  }
+  while (p < pattern.size() && pattern[p] == '*') {
+    ++p;
+  }
+  return p == pattern.size();
+}
+
+std::int64_t tokensOf(const Usage& usage) {
+  return usage.prompt_tokens.value_or(0) + usage.completion_tokens.value_or(0);
+}
+
+std::int64_t microUsd(double usd) { return static_cast<std::int64_t>(usd * 1e6 + 0.5); }
+
+// One admitted call: settles or gives back its reservation, and records what it used.
+class Ticket final : public proxy::KeyTicket {
+ public:
+  Ticket(std::shared_ptr<const LiveKey> key,
+         KeyMeter::Reservation reservation,
+         Usage estimate,
+         std::int64_t at,
+         const PriceTable& prices,
+         UsageRecorder& usage)
+      : key_(std::move(key)),
+        reservation_(reservation),
+        estimate_(estimate),
+        at_(at),
+        prices_(prices),
+        usage_(usage) {}
+
+  ~Ticket() override {
+    if (!settled_) {
+      key_->meter->release(reservation_);
+      record(Usage{0, 0}, 0, model_);
+    }
+  }
+
+  void settle(const std::optional<Usage>& usage, std::string_view model) override {
+    if (settled_) {
+      return;
+    }
+    settled_ = true;
+    // No usage reported: the reservation stands as what was spent.
+    const Usage used = usage.value_or(estimate_);
+    const double cost =
+        usage ? prices_.cost(model, used) : static_cast<double>(reservation_.micro_usd) / 1e6;
+    key_->meter->settle(reservation_, tokensOf(used), microUsd(cost));
+    record(used, cost, std::string(model));
+  }
+
+  void setModel(std::string model) { model_ = std::move(model); }
+
+ private:
+  void record(const Usage& used, double cost, std::string model) {
+    usage_.record(UsageEvent{key_->record.id, std::move(model), at_, used.prompt_tokens.value_or(0),
+                             used.completion_tokens.value_or(0), used.cached_tokens.value_or(0),
+                             cost});
+  }
+
+  std::shared_ptr<const LiveKey> key_;
+  KeyMeter::Reservation reservation_;
+  Usage estimate_;
+  std::int64_t at_;  // when the call was admitted: the day its usage counts for
+  const PriceTable& prices_;
+  UsageRecorder& usage_;
+  std::string model_;
+  bool settled_ = false;
+};
+
+class Grant final : public proxy::KeyGrant {
+ public:
+  Grant(std::shared_ptr<const LiveKey> key,
+        std::int64_t now,
+        const PriceTable& prices,
+        UsageRecorder& usage)
+      : key_(std::move(key)), now_(now), prices_(prices), usage_(usage) {}
+
+  Expected<std::unique_ptr<proxy::KeyTicket>> admit(std::string_view model,
+                                                    const json& body,
+                                                    std::size_t body_bytes) override {
+    if (!modelAllowed(key_->record.models, model)) {
+      GatewayError error =
+          errors::failure(403, "Model " + std::string(model.empty() ? "(none)" : model) +
+                                   " is not allowed for this virtual key");
+      error.body["error"]["code"] = "model_not_allowed";
+      return error;
+    }
+    const Usage estimate = VirtualKeyGate::estimate(body, body_bytes);
+    auto reservation =
+        key_->meter->admit(now_, tokensOf(estimate), microUsd(prices_.cost(model, estimate)));
+    if (!reservation) {
+      return reservation.error();
+    }
+    auto ticket = std::make_unique<Ticket>(key_, *reservation, estimate, now_, prices_, usage_);
+    ticket->setModel(std::string(model));
+    return std::unique_ptr<proxy::KeyTicket>(std::move(ticket));
+  }
+
+ private:
+  std::shared_ptr<const LiveKey> key_;
+  std::int64_t now_;
+  const PriceTable& prices_;
+  UsageRecorder& usage_;
+};
+
+GatewayError invalidKey(std::string_view why) {
+  GatewayError error = errors::failure(401, std::string(why));
+  error.body["error"]["code"] = "invalid_virtual_key";
+  return error;
+}
+
+}  // namespace
+
+bool modelAllowed(const std::vector<std::string>& patterns, std::string_view model) {
+  if (patterns.empty()) {
+    return true;
+  }
+  for (const std::string& pattern : patterns) {
+    if (globMatch(pattern, model)) {
+      return true;
+    }
+  }
+  return false;
+}
+
+VirtualKeyGate::VirtualKeyGate(const KeyIndex& index,
+                               const PriceTable& prices,
+                               UsageRecorder& usage,
+                               const SettingsCatalog& catalog,
+                               bool required)
+    : index_(index), prices_(prices), usage_(usage), catalog_(catalog), required_(required) {}
+
+Usage VirtualKeyGate::estimate(const json& body, std::size_t body_bytes) {
+  std::int64_t completion = kDefaultCompletionTokens;
+  if (body.is_object()) {
+    for (const char* name : {"max_tokens", "max_completion_tokens", "max_output_tokens"}) {
+      auto it = body.find(name);
+      if (it != body.end() && it->is_number_integer() && it->get<std::int64_t>() > 0) {
+        completion = it->get<std::int64_t>();
+        break;
+      }
+    }
+  }
+  return Usage{static_cast<std::int64_t>(body_bytes / 4) + 1, completion};
+}
+
+Expected<std::unique_ptr<proxy::KeyGrant>> VirtualKeyGate::resolve(std::string_view virtual_key,
+                                                                   Target& target) const {
+  auto key = index_.find(virtual_key);
+  if (!key) {
+    return invalidKey("Invalid virtual key");
+  }
+  const KeyRecord& record = key->record;
+  const std::int64_t now = index_.now();
+  if (!record.enabled) {
+    return invalidKey("This virtual key is disabled");
+  }
+  if (record.expires_at && *record.expires_at <= now) {
+    return invalidKey("This virtual key has expired");
+  }
+  if (!target.custom_host.empty()) {
+    // The stored credentials go only to the provider's own host or the key's custom host.
+    return errors::failure(400,
+                           "A custom host cannot be combined with a virtual key: the key's "
+                           "credentials go only to its provider or the host stored with it");
+  }
+  target.provider = record.provider;
+  target.custom_host = record.custom_host;
+  target.api_key = key->secrets.value("api_key", "");
+  for (auto it = target.options.begin(); it != target.options.end();) {
+    // The client's own credentials never ride along with the key's.
+    it = catalog_.isSecret(it.key()) ? target.options.erase(it) : std::next(it);
+  }
+  target.options.erase("virtual_key");
+  for (const auto& [name, value] : record.fields.items()) {
+    target.options[name] = value;
+  }
+  for (const auto& [name, value] : key->secrets.items()) {
+    if (name != "api_key") {
+      target.options[name] = value;
+    }
+  }
+  return std::unique_ptr<proxy::KeyGrant>(std::make_unique<Grant>(key, now, prices_, usage_));
+}
+
+}  // namespace portico::keys
