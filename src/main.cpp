@@ -9,6 +9,7 @@
 #include <string>
 
 #include "keys/key_runtime.hpp"
+#include "keys/key_store.hpp"
 #include "keys/keys_cli.hpp"
 #include "portico/custom_host_policy.hpp"
 #include "portico/provider_registry.hpp"
@@ -79,6 +80,7 @@ struct Settings {
   portico::ServerOptions server;
   portico::keys::KeySettings keys;
   unsigned short admin_port = 0;  // 0: the admin API is on the gateway's listener
+  bool data_dir_given = false;
   std::string log_level = "info";
 };
 
@@ -94,6 +96,7 @@ unsigned short toPort(const std::string& flag, const std::string& text) {
 bool applyKeyOption(Settings& s, const std::string& name, const std::string& value) {
   if (name == "data-dir") {
     s.keys.data_dir = value;
+    s.data_dir_given = true;
   } else if (name == "master-key-file") {
     s.keys.master_key_file = value;
   } else if (name == "auth") {
@@ -215,6 +218,24 @@ Settings loadSettings(int argc, char** argv) {
   return s;
 }
 
+// The virtual keys, or none when the store cannot be opened and nothing asked for them (the
+// default ./data not writable in open mode: the gateway runs as it did before key stores).
+std::unique_ptr<portico::keys::KeyRuntime> openKeys(const Settings& settings,
+                                                    const portico::ProviderRegistry& registry) {
+  const bool asked = settings.data_dir_given || settings.keys.require_virtual_keys ||
+                     !settings.keys.admin_token.empty() || !settings.keys.master_key_file.empty() ||
+                     env("PORTICO_MASTER_KEY");
+  try {
+    return std::make_unique<portico::keys::KeyRuntime>(settings.keys, registry);
+  } catch (const portico::keys::StoreError& e) {
+    if (asked) {
+      throw;
+    }
+    spdlog::warn("virtual keys off: {}", e.what());
+    return nullptr;
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -253,8 +274,10 @@ int main(int argc, char** argv) {
   std::unique_ptr<portico::keys::KeyRuntime> keys;
   std::unique_ptr<portico::Server> admin_server;
   try {
-    keys = std::make_unique<portico::keys::KeyRuntime>(settings.keys, *registry);
-    keys->attach(settings.server);
+    keys = openKeys(settings, *registry);
+    if (keys) {
+      keys->attach(settings.server);
+    }
     if (settings.admin_port != 0 && settings.server.admin) {
       portico::ServerOptions admin_options = settings.server;
       admin_options.port = settings.admin_port;
@@ -267,9 +290,9 @@ int main(int argc, char** argv) {
     spdlog::critical("virtual keys: {}", e.what());
     return 1;
   }
-  portico::Server server(settings.server, registry);
+  auto server = std::make_unique<portico::Server>(settings.server, registry);
   try {
-    server.start();
+    server->start();
     if (admin_server) {
       admin_server->start();
     }
@@ -278,9 +301,10 @@ int main(int argc, char** argv) {
     return 1;
   }
   spdlog::info("portico listening on {}:{} ({} providers, {} virtual keys{}{})",
-               settings.server.host, server.port(), registry->ids().size(), keys->keyCount(),
+               settings.server.host, server->port(), registry->ids().size(),
+               keys ? keys->keyCount() : 0,
                settings.keys.require_virtual_keys ? ", virtual keys required" : "",
-               settings.keys.admin_token.empty() ? "" : ", admin API on");
+               settings.server.admin || admin_server ? ", admin API on" : "");
 
   int received = 0;
   sigwait(&signals, &received);
@@ -290,9 +314,15 @@ int main(int argc, char** argv) {
     admin_server->stop();
     admin_server->wait();
   }
-  server.stop();
-  server.wait();
-  keys->stop();
+  server->stop();
+  server->wait();
+  // The server first: requests torn down with it still record their usage, which the keys'
+  // last flush then writes.
+  server.reset();
+  admin_server.reset();
+  if (keys) {
+    keys->stop();
+  }
   spdlog::info("stopped");
   return 0;
 }

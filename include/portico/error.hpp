@@ -78,6 +78,8 @@ GatewayError providerError(int status,
                            nlohmann::json code = nullptr);
 // 401 when a provider needs a key and none was given (Portkey sends "Bearer undefined").
 GatewayError missingApiKey(std::string_view provider);
+// 401 when the gateway requires virtual keys (--auth virtual-keys) and a request names none.
+GatewayError virtualKeyRequired();
 // 503 while the server drains for shutdown.
 GatewayError shuttingDown();
 

@@ -70,6 +70,12 @@ GatewayError missingProvider() {
   return failure(400, "Either x-portkey-config or x-portkey-provider header is required");
 }
 
+GatewayError virtualKeyRequired() {
+  return failure(401,
+                 "This gateway requires a virtual key: pass it with x-portkey-virtual-key or "
+                 "virtual_key in the config");
+}
+
 GatewayError invalidProvider() { return failure(400, "Invalid provider passed"); }
 
 GatewayError configNotJson() {

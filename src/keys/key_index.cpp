@@ -1,5 +1,7 @@
 #include "keys/key_index.hpp"
 
+#include <spdlog/spdlog.h>
+
 #include <chrono>
 #include <stdexcept>
 
@@ -27,6 +29,10 @@ std::string periodStartDay(BudgetPeriod period, std::int64_t now) {
   return "";
 }
 
+bool sameBudget(const Budget& a, const Budget& b) {
+  return a.usd == b.usd && a.tokens == b.tokens && a.period == b.period;
+}
+
 }  // namespace
 
 std::int64_t unixNow() {
@@ -43,12 +49,14 @@ KeyIndex::KeyIndex(KeyStore& store,
 }
 
 std::shared_ptr<KeyMeter> KeyIndex::meterFor(const KeyRecord& record) {
-  auto& meter = meters_[record.id];
-  if (meter) {
+  auto& [meter, budget] = meters_[record.id];
+  if (meter && sameBudget(budget, record.budget)) {
     meter->setLimits(limitsOf(record));
     return meter;
   }
-  // A key first seen: what the store says it spent in this period counts.
+  // A key first seen, or its budget changed: what the store says it spent in the (new) period
+  // counts. Request and token windows start afresh.
+  budget = record.budget;
   meter = std::make_shared<KeyMeter>(limitsOf(record));
   std::int64_t micro_usd = 0;
   std::int64_t tokens = 0;
@@ -62,33 +70,47 @@ std::shared_ptr<KeyMeter> KeyIndex::meterFor(const KeyRecord& record) {
   return meter;
 }
 
-void KeyIndex::reload() {
+// The secrets of `record`, opened; throws std::runtime_error saying why they do not open.
+nlohmann::json KeyIndex::openSecrets(const KeyRecord& record) const {
+  if (record.secrets.sealed.empty()) {
+    return nlohmann::json::object();
+  }
+  if (!master_) {
+    throw std::runtime_error("virtual key " + record.id +
+                             " holds encrypted secrets and no master key is set: set "
+                             "PORTICO_MASTER_KEY or --master-key-file");
+  }
+  auto opened = unseal(*master_, record.secrets.sealed, record.id);
+  if (!opened) {
+    throw std::runtime_error("the secrets of virtual key " + record.id +
+                             " do not open with master key " + master_->id() +
+                             ": they were sealed under " + record.secrets.master_key_id);
+  }
+  nlohmann::json secrets = parseJson(*opened);
+  return secrets.is_object() ? secrets : nlohmann::json::object();
+}
+
+void KeyIndex::reload(bool strict) {
   std::lock_guard lock(reload_mutex_);
   const std::int64_t generation = store_.generation();
   auto map = std::make_shared<Map>();
-  std::map<std::string, std::shared_ptr<KeyMeter>> kept;
+  std::map<std::string, std::pair<std::shared_ptr<KeyMeter>, Budget>> kept;
   for (KeyRecord& record : store_.all()) {
     auto live = std::make_shared<LiveKey>();
-    if (!record.secrets.sealed.empty()) {
-      if (!master_) {
-        throw std::runtime_error("virtual key " + record.id +
-                                 " holds encrypted secrets and no master key is set: set "
-                                 "PORTICO_MASTER_KEY or --master-key-file");
+    try {
+      live->secrets = openSecrets(record);
+    } catch (const std::runtime_error& e) {
+      if (strict) {
+        throw;
       }
-      auto opened = unseal(*master_, record.secrets.sealed, record.id);
-      if (!opened) {
-        throw std::runtime_error("the secrets of virtual key " + record.id +
-                                 " do not open with master key " + master_->id() +
-                                 ": they were sealed under " + record.secrets.master_key_id);
-      }
-      live->secrets = parseJson(*opened);
-      if (!live->secrets.is_object()) {
-        live->secrets = nlohmann::json::object();
-      }
+      // One key that does not open (a rekey under way, another master key) must not stop
+      // the others' changes (a disable, a delete) from taking effect: it is left out.
+      spdlog::error("virtual key {} left out: {}", record.id, e.what());
+      continue;
     }
     record.secrets.sealed.clear();
     live->meter = meterFor(record);
-    kept[record.id] = live->meter;
+    kept[record.id] = meters_[record.id];
     std::string hash = record.key_hash;
     live->record = std::move(record);
     (*map)[std::move(hash)] = std::move(live);

@@ -36,9 +36,10 @@ class KeyIndex {
            std::optional<MasterKey> master,
            std::function<std::int64_t()> now = {});
 
-  // Reads every key. Throws std::runtime_error when a sealed secret does not open: no master
-  // key, or not the one that sealed it (the message names the key id it needs).
-  void reload();
+  // Reads every key. A key whose sealed secrets do not open (no master key, or not the one
+  // that sealed them: the message names the key id it needs) throws std::runtime_error when
+  // `strict` (at start-up: the gateway refuses to start), else is logged and left out.
+  void reload(bool strict = false);
   // The generation the loaded keys are at (KeyStore::generation()).
   std::int64_t generation() const { return generation_.load(); }
   // The key `presented` names, or null.
@@ -50,6 +51,7 @@ class KeyIndex {
   using Map = std::unordered_map<std::string, std::shared_ptr<const LiveKey>>;
 
   std::shared_ptr<KeyMeter> meterFor(const KeyRecord& record);
+  nlohmann::json openSecrets(const KeyRecord& record) const;
 
   KeyStore& store_;
   std::optional<MasterKey> master_;
@@ -57,7 +59,8 @@ class KeyIndex {
   std::atomic<std::shared_ptr<const Map>> keys_;
   std::atomic<std::int64_t> generation_{-1};
   std::mutex reload_mutex_;  // reload() only: never taken on the request path
-  std::map<std::string, std::shared_ptr<KeyMeter>> meters_;  // by key id, across reloads
+  // By key id, across reloads, with the budget the meter was seeded for.
+  std::map<std::string, std::pair<std::shared_ptr<KeyMeter>, Budget>> meters_;
 };
 
 // The unix time now.

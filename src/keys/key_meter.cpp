@@ -21,20 +21,23 @@ std::uint64_t pack(std::int64_t minute, std::int64_t count) {
 }
 
 // Adds `amount` to this minute's count unless that passes `limit` (0: none). A window still
-// empty takes any amount, so one request larger than the limit is not refused forever.
-// Returns the count before, or nullopt (with the count before in `seen`) when refused.
+// empty takes any amount, so one request larger than the limit is not refused forever. Time
+// never runs backwards here: a caller whose clock read an older minute (a worker a moment
+// behind another) counts in the window's newer one, which `minute` is updated to.
 bool tryTake(std::atomic<std::uint64_t>& window,
-             std::int64_t minute,
+             std::int64_t& minute,
              std::int64_t amount,
              std::int64_t limit,
              std::int64_t& seen) {
   std::uint64_t current = window.load(std::memory_order_relaxed);
   for (;;) {
-    seen = countIn(current, minute);
+    const std::int64_t use = std::max(static_cast<std::int64_t>(current >> 32), minute);
+    seen = countIn(current, use);
     if (limit > 0 && seen > 0 && seen + amount > limit) {
       return false;
     }
-    if (window.compare_exchange_weak(current, pack(minute, seen + amount))) {
+    if (window.compare_exchange_weak(current, pack(use, seen + amount))) {
+      minute = use;
       return true;
     }
   }
@@ -100,7 +103,8 @@ void KeyMeter::seedSpend(std::int64_t now, std::int64_t micro_usd, std::int64_t 
 
 void KeyMeter::rollPeriod(std::int64_t period) {
   std::int64_t seen = period_.load();
-  if (seen != period && period_.compare_exchange_strong(seen, period)) {
+  // Only forwards: a caller with an older clock reading must not reset the current period.
+  if (seen < period && period_.compare_exchange_strong(seen, period)) {
     // A new day or month: what was spent belongs to the last one. Calls settling across the
     // change may land in either; the store keeps the exact per-day totals.
     budget_usd_ = 0;
@@ -136,8 +140,8 @@ void KeyMeter::addLimitHeaders(GatewayError& error, std::int64_t now) const {
 
 std::optional<GatewayError> KeyMeter::reserveBudget(std::int64_t now, Reservation& reservation) {
   const auto period = static_cast<BudgetPeriod>(budget_period_.load());
-  reservation.period = periodOf(period, now);
-  rollPeriod(reservation.period);
+  rollPeriod(periodOf(period, now));
+  reservation.period = period_.load();
   const std::int64_t usd_cap = budget_micro_usd_.load();
   const std::int64_t token_cap = budget_token_cap_.load();
   if (tryReserve(budget_usd_, reservation.micro_usd, usd_cap)) {
@@ -165,20 +169,21 @@ std::optional<GatewayError> KeyMeter::reserveBudget(std::int64_t now, Reservatio
 Expected<KeyMeter::Reservation> KeyMeter::admit(std::int64_t now,
                                                 std::int64_t tokens,
                                                 std::int64_t micro_usd) {
-  Reservation reservation{now / 60, 0, tokens, micro_usd};
+  Reservation reservation{now / 60, 0, std::max<std::int64_t>(tokens, 0),
+                          std::max<std::int64_t>(micro_usd, 0)};
   std::int64_t before = 0;
   if (!tryTake(requests_window_, reservation.minute, 1, rpm_.load(), before)) {
     GatewayError error = rateLimited("requests", now, false);
     addLimitHeaders(error, now);
     return error;
   }
-  if (!tryTake(tokens_window_, reservation.minute, tokens, tpm_.load(), before)) {
+  if (!tryTake(tokens_window_, reservation.minute, reservation.tokens, tpm_.load(), before)) {
     GatewayError error = rateLimited("tokens", now, true);
     addLimitHeaders(error, now);
     return error;
   }
   if (auto refused = reserveBudget(now, reservation)) {
-    adjust(tokens_window_, reservation.minute, -tokens);
+    adjust(tokens_window_, reservation.minute, -reservation.tokens);
     return *refused;
   }
   return reservation;

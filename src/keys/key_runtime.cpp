@@ -19,10 +19,10 @@ struct KeyRuntime::Parts {
                                             : PriceTable::withOverrides(settings.prices_file)),
         index(*store, master),
         keeper(*store, index, usage),
-        gate(index, prices, usage, *catalog, settings.require_virtual_keys),
+        gate(index, prices, usage, settings.require_virtual_keys),
         service(*store, *catalog, registry.ids(), master),
         admin_token(settings.admin_token) {
-    index.reload();  // refuses to start when secrets do not open
+    index.reload(/*strict=*/true);  // refuses to start when secrets do not open
     if (!admin_token.empty()) {
       admin = std::make_unique<AdminApi>(service, admin_token, [this] { keeper.notify(); });
     }

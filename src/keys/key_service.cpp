@@ -307,6 +307,25 @@ Expected<void> checkFields(const SettingsCatalog& catalog, const json& fields) {
   return {};
 }
 
+// A key's config is stored and shown in clear: credentials belong in the keys its targets
+// name, so a config holding one (anywhere in its tree) is refused.
+Expected<void> checkConfig(const SettingsCatalog& catalog, const json& node) {
+  if (node.is_array()) {
+    for (const json& item : node) {
+      if (auto ok = checkConfig(catalog, item); !ok) return ok;
+    }
+  } else if (node.is_object()) {
+    for (auto it = node.begin(); it != node.end(); ++it) {
+      if (it.key() == "api_key" || catalog.isSecret(it.key())) {
+        return invalid("config: " + it.key() +
+                       " is a credential; a key's config names other virtual keys instead");
+      }
+      if (auto ok = checkConfig(catalog, it.value()); !ok) return ok;
+    }
+  }
+  return {};
+}
+
 Expected<void> checkSpec(const KeySpec& spec,
                          const SettingsCatalog& catalog,
                          const std::vector<std::string>& provider_ids) {
@@ -322,6 +341,9 @@ Expected<void> checkSpec(const KeySpec& spec,
   }
   if (spec.models) {
     if (auto ok = checkModels(*spec.models); !ok) return ok;
+  }
+  if (spec.config) {
+    if (auto ok = checkConfig(catalog, *spec.config); !ok) return ok;
   }
   if (spec.rpm && *spec.rpm < 0) return invalid("rpm: must be 0 (unlimited) or more");
   if (spec.tpm && *spec.tpm < 0) return invalid("tpm: must be 0 (unlimited) or more");

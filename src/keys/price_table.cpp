@@ -64,6 +64,28 @@ std::optional<Price> PriceTable::find(std::string_view model) const {
   if (auto slash = model.rfind('/'); slash != std::string_view::npos) {
     model.remove_prefix(slash + 1);  // "openai/gpt-4o", "models/gemini-2.5-pro"
   }
+  if (model.empty()) {
+    return std::nullopt;
+  }
+  // Bedrock names models "<vendor>.<model>" and cross-region profiles "<region>.<vendor>.
+  // <model>": try the name, then without one and two such leading parts.
+  for (int dropped = 0; dropped < 3; ++dropped) {
+    if (auto price = findName(model)) {
+      return price;
+    }
+    const std::size_t dot = model.find('.');
+    if (dot == std::string_view::npos) {
+      break;
+    }
+    model.remove_prefix(dot + 1);
+  }
+  return std::nullopt;
+}
+
+std::optional<Price> PriceTable::findName(std::string_view model) const {
+  if (model.empty()) {
+    return std::nullopt;
+  }
   if (auto exact = rows_.find(model); exact != rows_.end()) {
     return exact->second;
   }

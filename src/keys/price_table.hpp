@@ -28,7 +28,8 @@ class PriceTable {
   static PriceTable withOverrides(const std::filesystem::path& file);
 
   // The row for `model`: exact, else the longest row name the model starts with
-  // ("gpt-4o-2024-08-06" -> "gpt-4o"), after dropping a "provider/" or "models/" prefix.
+  // ("gpt-4o-2024-08-06" -> "gpt-4o"), after dropping a "provider/" or "models/" prefix, and
+  // Bedrock's "vendor." and "region.vendor." ones ("us.anthropic.claude-3-5-haiku-...").
   std::optional<Price> find(std::string_view model) const;
   // USD for `usage` of `model`; 0 for a model the table does not know.
   double cost(std::string_view model, const Usage& usage) const;
@@ -36,6 +37,7 @@ class PriceTable {
 
  private:
   void merge(std::string_view json_text, std::string_view origin);
+  std::optional<Price> findName(std::string_view model) const;
 
   std::map<std::string, Price, std::less<>> rows_;
   std::string date_;

@@ -1,5 +1,7 @@
 #include "keys/virtual_key_gate.hpp"
 
+#include <algorithm>
+
 namespace portico::keys {
 namespace {
 
@@ -35,7 +37,11 @@ std::int64_t tokensOf(const Usage& usage) {
   return usage.prompt_tokens.value_or(0) + usage.completion_tokens.value_or(0);
 }
 
-std::int64_t microUsd(double usd) { return static_cast<std::int64_t>(usd * 1e6 + 0.5); }
+// Cost in micro-dollars, bounded so that no estimate a client can make overflows a counter.
+std::int64_t microUsd(double usd) {
+  constexpr double kMaxUsd = 1e9;
+  return static_cast<std::int64_t>(std::clamp(usd, 0.0, kMaxUsd) * 1e6 + 0.5);
+}
 
 // One admitted call: settles or gives back its reservation, and records what it used.
 class Ticket final : public proxy::KeyTicket {
@@ -95,10 +101,10 @@ class Ticket final : public proxy::KeyTicket {
 class Grant final : public proxy::KeyGrant {
  public:
   Grant(std::shared_ptr<const LiveKey> key,
-        std::int64_t now,
+        const KeyIndex& index,
         const PriceTable& prices,
         UsageRecorder& usage)
-      : key_(std::move(key)), now_(now), prices_(prices), usage_(usage) {}
+      : key_(std::move(key)), index_(index), prices_(prices), usage_(usage) {}
 
   Expected<std::unique_ptr<proxy::KeyTicket>> admit(std::string_view model,
                                                     const json& body,
@@ -110,20 +116,35 @@ class Grant final : public proxy::KeyGrant {
       error.body["error"]["code"] = "model_not_allowed";
       return error;
     }
+    const bool usd_budget = key_->record.budget.usd.has_value();
+    if (usd_budget && !model.empty() && !prices_.find(model)) {
+      GatewayError error = errors::failure(
+          403, "Model " + std::string(model) +
+                   " has no price, so this virtual key's USD budget cannot be kept: add it to "
+                   "the price table (--prices)");
+      error.body["error"]["code"] = "model_not_priced";
+      return error;
+    }
     const Usage estimate = VirtualKeyGate::estimate(body, body_bytes);
+    const std::int64_t now = index_.now();  // after any token fetch: the clock moved on
     auto reservation =
-        key_->meter->admit(now_, tokensOf(estimate), microUsd(prices_.cost(model, estimate)));
+        key_->meter->admit(now, tokensOf(estimate), microUsd(prices_.cost(model, estimate)));
     if (!reservation) {
       return reservation.error();
     }
-    auto ticket = std::make_unique<Ticket>(key_, *reservation, estimate, now_, prices_, usage_);
+    auto ticket = std::make_unique<Ticket>(key_, *reservation, estimate, now, prices_, usage_);
     ticket->setModel(std::string(model));
     return std::unique_ptr<proxy::KeyTicket>(std::move(ticket));
   }
 
+  const json* config() const override {
+    const json& config = key_->record.config;
+    return config.is_object() && !config.empty() ? &config : nullptr;
+  }
+
  private:
   std::shared_ptr<const LiveKey> key_;
-  std::int64_t now_;
+  const KeyIndex& index_;
   const PriceTable& prices_;
   UsageRecorder& usage_;
 };
@@ -151,22 +172,24 @@ bool modelAllowed(const std::vector<std::string>& patterns, std::string_view mod
 VirtualKeyGate::VirtualKeyGate(const KeyIndex& index,
                                const PriceTable& prices,
                                UsageRecorder& usage,
-                               const SettingsCatalog& catalog,
                                bool required)
-    : index_(index), prices_(prices), usage_(usage), catalog_(catalog), required_(required) {}
+    : index_(index), prices_(prices), usage_(usage), required_(required) {}
 
 Usage VirtualKeyGate::estimate(const json& body, std::size_t body_bytes) {
-  std::int64_t completion = kDefaultCompletionTokens;
+  // The largest limit the body names: adapters read different ones first, and the upstream may
+  // generate up to any of them. Bounded so that no client value overflows a counter.
+  constexpr std::int64_t kMaxCompletion = std::int64_t{1} << 24;
+  std::int64_t completion = 0;
   if (body.is_object()) {
     for (const char* name : {"max_tokens", "max_completion_tokens", "max_output_tokens"}) {
       auto it = body.find(name);
       if (it != body.end() && it->is_number_integer() && it->get<std::int64_t>() > 0) {
-        completion = it->get<std::int64_t>();
-        break;
+        completion = std::max(completion, std::min(it->get<std::int64_t>(), kMaxCompletion));
       }
     }
   }
-  return Usage{static_cast<std::int64_t>(body_bytes / 4) + 1, completion};
+  return Usage{static_cast<std::int64_t>(std::min<std::size_t>(body_bytes, 1u << 30) / 4) + 1,
+               completion > 0 ? completion : kDefaultCompletionTokens};
 }
 
 Expected<std::unique_ptr<proxy::KeyGrant>> VirtualKeyGate::resolve(std::string_view virtual_key,
@@ -192,11 +215,9 @@ Expected<std::unique_ptr<proxy::KeyGrant>> VirtualKeyGate::resolve(std::string_v
   target.provider = record.provider;
   target.custom_host = record.custom_host;
   target.api_key = key->secrets.value("api_key", "");
-  for (auto it = target.options.begin(); it != target.options.end();) {
-    // The client's own credentials never ride along with the key's.
-    it = catalog_.isSecret(it.key()) ? target.options.erase(it) : std::next(it);
-  }
-  target.options.erase("virtual_key");
+  // Provider settings come from the key only: the client's could otherwise add credentials of
+  // its own or bill another organisation or project the stored key can reach.
+  target.options = json::object();
   for (const auto& [name, value] : record.fields.items()) {
     target.options[name] = value;
   }
@@ -205,7 +226,7 @@ Expected<std::unique_ptr<proxy::KeyGrant>> VirtualKeyGate::resolve(std::string_v
       target.options[name] = value;
     }
   }
-  return std::unique_ptr<proxy::KeyGrant>(std::make_unique<Grant>(key, now, prices_, usage_));
+  return std::unique_ptr<proxy::KeyGrant>(std::make_unique<Grant>(key, index_, prices_, usage_));
 }
 
 }  // namespace portico::keys

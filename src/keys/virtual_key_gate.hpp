@@ -5,7 +5,6 @@
 #include "keys/key_index.hpp"
 #include "keys/price_table.hpp"
 #include "keys/usage_recorder.hpp"
-#include "portico/provider_settings.hpp"
 #include "proxy/key_gate.hpp"
 
 namespace portico::keys {
@@ -18,7 +17,6 @@ class VirtualKeyGate final : public proxy::VirtualKeyResolver {
   VirtualKeyGate(const KeyIndex& index,
                  const PriceTable& prices,
                  UsageRecorder& usage,
-                 const SettingsCatalog& catalog,
                  bool required);
 
   Expected<std::unique_ptr<proxy::KeyGrant>> resolve(std::string_view virtual_key,
@@ -34,7 +32,6 @@ class VirtualKeyGate final : public proxy::VirtualKeyResolver {
   const KeyIndex& index_;
   const PriceTable& prices_;
   UsageRecorder& usage_;
-  const SettingsCatalog& catalog_;
   bool required_;
 };
 

@@ -19,6 +19,9 @@ struct RequestState {
   const nlohmann::json& body;  // null when the body is not JSON
   CancelToken* cancel;
   const RequestInfo& info;  // what observers see of the request
+  // Inside a virtual key's own config: keys it names do not expand theirs, and its targets
+  // (the operator's) may carry credentials even when the gateway requires virtual keys.
+  bool in_key_config = false;
 };
 
 // The client request as one leaf's target sees it, derived once for all its tries (and for its

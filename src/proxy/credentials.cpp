@@ -39,14 +39,14 @@ Awaitable<Expected<FetchedToken>> fetchToken(WorkerContext& worker,
 
 }  // namespace
 
-Expected<std::unique_ptr<KeyGrant>> resolveVirtualKey(const WorkerContext& worker, Target& target) {
+Expected<std::unique_ptr<KeyGrant>> resolveVirtualKey(const WorkerContext& worker,
+                                                      Target& target,
+                                                      bool trusted) {
   const std::string virtual_key = target.option("virtual_key");
   const VirtualKeyResolver* keys = worker.virtual_keys;
   if (virtual_key.empty()) {
-    if (keys != nullptr && keys->required()) {
-      return errors::failure(401,
-                             "This gateway requires a virtual key: pass it with "
-                             "x-portkey-virtual-key or virtual_key in the config");
+    if (keys != nullptr && keys->required() && !trusted) {
+      return errors::virtualKeyRequired();
     }
     return std::unique_ptr<KeyGrant>();
   }

@@ -13,8 +13,11 @@ namespace portico::proxy {
 
 // The virtual key step, first, since a key names the provider: fills the target from the key
 // it names (a null grant when it names none). Refuses a leaf without one when the gateway
-// requires virtual keys, and virtual keys when none are configured.
-Expected<std::unique_ptr<KeyGrant>> resolveVirtualKey(const WorkerContext& worker, Target& target);
+// requires virtual keys (unless the leaf comes from a key's own config, `trusted`), and
+// virtual keys when none are configured.
+Expected<std::unique_ptr<KeyGrant>> resolveVirtualKey(const WorkerContext& worker,
+                                                      Target& target,
+                                                      bool trusted = false);
 
 // The token step, once the provider is known.
 Awaitable<Expected<bool>> resolveCredentials(WorkerContext& worker,

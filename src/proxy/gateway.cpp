@@ -100,6 +100,9 @@ Awaitable<bool> Gateway::serve(GatewayRequest request,
   if (reply.client_gone) {
     outcome.status = 499;
     outcome.client_gone = true;
+    if (attempt.key_ticket) {
+      attempt.key_ticket->settle(std::nullopt, reply.model);  // sent, then abandoned
+    }
   } else if (reply.stream) {
     outcome.streamed = true;
     const auto relayed = co_await relayStream(reply, writer, trace_id);

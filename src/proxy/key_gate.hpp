@@ -35,6 +35,9 @@ class KeyGrant {
   virtual Expected<std::unique_ptr<KeyTicket>> admit(std::string_view model,
                                                      const nlohmann::json& body,
                                                      std::size_t body_bytes) = 0;
+  // The key's default config (a Portkey config tree the operator stored with it), walked in
+  // place of this leaf; null when it has none.
+  virtual const nlohmann::json* config() const { return nullptr; }
 };
 
 class VirtualKeyResolver {

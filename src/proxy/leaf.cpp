@@ -1,6 +1,7 @@
 #include "proxy/leaf.hpp"
 
 #include "proxy/credentials.hpp"
+#include "proxy/plan_walk.hpp"
 #include "proxy/response_cache_glue.hpp"
 #include "routing/retry_policy.hpp"
 
@@ -105,7 +106,9 @@ Awaitable<Attempt> cachedOrCalled(RequestState& state,
 }
 
 // A virtual key pays for a complete answer now and for a stream once it ends (the gateway
-// settles it with the final usage); a failed call gives its reservation back.
+// settles it with the final usage). A call cut short after it was sent (the client hung up, a
+// timeout) pays its reservation: the provider may have generated, and billed, all of it. A
+// call the provider refused, or that never left, gives the reservation back.
 void settleKey(std::unique_ptr<KeyTicket> ticket, Attempt& attempt, std::string_view model) {
   if (!ticket) {
     return;
@@ -117,7 +120,30 @@ void settleKey(std::unique_ptr<KeyTicket> ticket, Attempt& attempt, std::string_
     attempt.key_ticket = std::move(ticket);
   } else if (answered) {
     ticket->settle(attempt.reply.usage, model);
+  } else if (attempt.reply.client_gone || attempt.reply.status == 408 ||
+             attempt.reply.status == 504) {
+    ticket->settle(std::nullopt, model);
   }
+}
+
+// A virtual key's own config, walked in place of the leaf that named the key, once: a target
+// without provider or key of its own (a settings-only config) is the key itself.
+Awaitable<Attempt> walkKeyConfig(RequestState& state,
+                                 const nlohmann::json& config,
+                                 std::string virtual_key,
+                                 const routing::Inherited& settings,
+                                 std::string option_index) {
+  auto node = parseConfig(config.dump(), state.worker.route_options.config);
+  if (!node) {
+    co_return fromError(node.error(), std::move(option_index));
+  }
+  if (node->targets.empty() && node->provider.empty() && !node->virtual_key) {
+    node->virtual_key = std::move(virtual_key);
+  }
+  state.in_key_config = true;
+  Attempt attempt = co_await walkPlan(state, *node, settings, std::move(option_index));
+  state.in_key_config = false;
+  co_return attempt;
 }
 
 }  // namespace
@@ -127,9 +153,14 @@ Awaitable<Attempt> callLeaf(RequestState& state,
                             const routing::Inherited& settings,
                             std::string option_index) {
   Target target = routing::resolveTarget(node, settings, state.ctx);
-  auto grant = resolveVirtualKey(state.worker, target);
+  const std::string virtual_key = target.option("virtual_key");
+  auto grant = resolveVirtualKey(state.worker, target, state.in_key_config);
   if (!grant) {
     co_return fromError(grant.error(), std::move(option_index));
+  }
+  if (*grant && (*grant)->config() != nullptr && !state.in_key_config) {
+    co_return co_await walkKeyConfig(state, *(*grant)->config(), virtual_key, settings,
+                                     std::move(option_index));
   }
   const auto* adapter = state.worker.registry.find(target.provider);
   if (adapter == nullptr) {

@@ -64,6 +64,12 @@ Awaitable<Attempt> runPipeline(WorkerContext& worker,
       content_type && !content_type->empty() && !isAcceptedContentType(*content_type)) {
     co_return fromError(errors::invalidContentType(), "");
   }
+  if (worker.virtual_keys != nullptr && worker.virtual_keys->required() &&
+      !findHeader(request.headers, "x-portkey-virtual-key") &&
+      !findHeader(request.headers, "x-portkey-config")) {
+    // Nothing here could name a virtual key: refused before the provider headers are read.
+    co_return fromError(errors::virtualKeyRequired(), "");
+  }
   auto ctx = parseRouteContext(request.headers, worker.route_options);
   if (!ctx) {
     co_return fromError(ctx.error(), "");

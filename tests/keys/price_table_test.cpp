@@ -25,6 +25,8 @@ TEST(PriceTable, DatedAndPrefixedNamesFindTheirRow) {
   EXPECT_DOUBLE_EQ(table.find("gpt-4o-mini-2024-07-18")->input, 0.15);  // the longer row
   EXPECT_DOUBLE_EQ(table.find("claude-3-5-haiku-20241022")->output, 4);
   EXPECT_DOUBLE_EQ(table.find("models/gemini-2.5-flash")->output, 2.5);
+  EXPECT_DOUBLE_EQ(table.find("anthropic.claude-3-5-haiku-20241022-v1:0")->output, 4);
+  EXPECT_DOUBLE_EQ(table.find("us.anthropic.claude-sonnet-4-20250514-v1:0")->input, 3);
   EXPECT_FALSE(table.find("my-own-model"));
   EXPECT_FALSE(table.find(""));
 }

@@ -33,7 +33,7 @@ class VirtualKeyGateTest : public ::testing::Test {
                                      MasterKey::fromBase64(kMasterKey), [this] { return now_; });
     index_ = std::make_unique<KeyIndex>(*store_, MasterKey::fromBase64(kMasterKey),
                                         [this] { return now_; });
-    gate_ = std::make_unique<VirtualKeyGate>(*index_, prices_, usage_, *catalog_, false);
+    gate_ = std::make_unique<VirtualKeyGate>(*index_, prices_, usage_, false);
   }
   void TearDown() override {
     gate_.reset();
@@ -82,7 +82,7 @@ TEST_F(VirtualKeyGateTest, AKeyFillsProviderCredentialsAndSettings) {
   Target target;
   target.options["virtual_key"] = key;
   target.options["aws_secret_access_key"] = "client-secret";  // the client's: dropped
-  target.options["openai_beta"] = "assistants=v2";            // not a credential: kept
+  target.options["openai_organization"] = "org-other";        // another org to bill: dropped
   auto grant = gate_->resolve(key, target);
   ASSERT_TRUE(grant) << grant.error().body.dump();
   EXPECT_EQ(target.provider, "azure-openai");
@@ -91,7 +91,7 @@ TEST_F(VirtualKeyGateTest, AKeyFillsProviderCredentialsAndSettings) {
   EXPECT_EQ(target.options["deployment_id"], "dep");
   EXPECT_FALSE(target.options.contains("aws_secret_access_key"));
   EXPECT_FALSE(target.options.contains("virtual_key"));
-  EXPECT_EQ(target.options["openai_beta"], "assistants=v2");
+  EXPECT_FALSE(target.options.contains("openai_organization"));
 }
 
 TEST_F(VirtualKeyGateTest, UnknownDisabledAndExpiredKeysAre401) {
@@ -198,7 +198,7 @@ TEST_F(VirtualKeyGateTest, AKeyBudgetSurvivesAReloadAndARestart) {
   // A new index (a restart) reads what was spent from the store.
   KeyIndex restarted(*store_, MasterKey::fromBase64(kMasterKey), [this] { return now_; });
   restarted.reload();
-  VirtualKeyGate gate(restarted, prices_, usage_, *catalog_, false);
+  VirtualKeyGate gate(restarted, prices_, usage_, false);
   Target again;
   auto regrant = gate.resolve(key, again);
   ASSERT_TRUE(regrant);
@@ -207,13 +207,28 @@ TEST_F(VirtualKeyGateTest, AKeyBudgetSurvivesAReloadAndARestart) {
   EXPECT_EQ(refused.error().status, 402);
 }
 
+TEST_F(VirtualKeyGateTest, AUsdBudgetRefusesModelsWithoutAPrice) {
+  KeySpec spec = openai("priced");
+  spec.budget = Budget{5.0, std::nullopt, BudgetPeriod::kTotal};
+  const std::string key = create(spec);
+  Target target;
+  auto grant = gate_->resolve(key, target);
+  ASSERT_TRUE(grant);
+  auto refused = (*grant)->admit("my-own-model", nlohmann::json::object(), 10);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().status, 403);
+  EXPECT_TRUE((*grant)->admit("gpt-4o", nlohmann::json::object(), 10));
+}
+
 TEST_F(VirtualKeyGateTest, SecretsNeedTheirMasterKey) {
   create(openai("sealed"));
   KeyIndex without(*store_, std::nullopt);
-  EXPECT_THROW(without.reload(), std::runtime_error);
+  EXPECT_THROW(without.reload(true), std::runtime_error);
+  without.reload();  // not at start-up: the key is left out, the index still loads
+  EXPECT_EQ(without.size(), 0u);
   KeyIndex wrong(*store_, MasterKey::fromBase64("AgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgI="));
   try {
-    wrong.reload();
+    wrong.reload(true);
     ADD_FAILURE() << "a wrong master key opened the secrets";
   } catch (const std::runtime_error& e) {
     EXPECT_EQ(std::string(e.what()).find("sk-real-secret"), std::string::npos);
@@ -226,6 +241,12 @@ TEST_F(VirtualKeyGateTest, TheEstimateUsesMaxTokensElseTheDefault) {
   EXPECT_EQ(VirtualKeyGate::estimate(nlohmann::json::object(), 400).completion_tokens,
             VirtualKeyGate::kDefaultCompletionTokens);
   EXPECT_EQ(VirtualKeyGate::estimate(nlohmann::json::object(), 400).prompt_tokens, 101);
+  // The largest limit counts, bounded so no client value overflows a counter.
+  EXPECT_EQ(VirtualKeyGate::estimate({{"max_tokens", 1}, {"max_completion_tokens", 64000}}, 0)
+                .completion_tokens,
+            64000);
+  EXPECT_EQ(VirtualKeyGate::estimate({{"max_output_tokens", INT64_MAX}}, 0).completion_tokens,
+            std::int64_t{1} << 24);
 }
 
 }  // namespace

@@ -157,6 +157,37 @@ TEST_F(VirtualKeysEndToEnd, ConfigTargetsFallBackAcrossTwoKeys) {
   EXPECT_EQ(healthy.requestCount(), 1u);
 }
 
+TEST_F(VirtualKeysEndToEnd, AKeysOwnConfigRoutesItsRequests) {
+  FakeUpstream broken([](const RecordedRequest&) {
+    return FakeResponse::json(503, R"({"error":{"message":"down"}})");
+  });
+  FakeUpstream healthy([](const RecordedRequest&) { return chatAnswer(5, 2); });
+  const std::string primary = createKey("primary", broken);
+  const std::string backup = createKey("backup", healthy);
+  const auto config_file = dir_.string() + ".config.json";
+  {
+    const json config = {
+        {"strategy", {{"mode", "fallback"}}},
+        {"targets", json::array({{{"virtual_key", primary}}, {{"virtual_key", backup}}})}};
+    std::FILE* f = std::fopen(config_file.c_str(), "w");
+    const std::string text = config.dump();
+    std::fwrite(text.data(), 1, text.size(), f);
+    std::fclose(f);
+  }
+  // The key clients hold names only the plan: its own provider is never called.
+  FakeUpstream unused([](const RecordedRequest&) { return chatAnswer(1, 1); });
+  const std::string routed = createKey("routed", unused, "--config-file " + config_file);
+  std::filesystem::remove(config_file);
+  auto portico = gateway({"--auth", "virtual-keys"});
+
+  auto answer = callWithKey(portico, routed);
+  ASSERT_EQ(answer.status, 200) << answer.body;
+  EXPECT_EQ(answer.header("x-portkey-last-used-option-index"), "config.targets[1]");
+  EXPECT_EQ(broken.requestCount(), 1u);
+  EXPECT_EQ(healthy.requestCount(), 1u);
+  EXPECT_EQ(unused.requestCount(), 0u);
+}
+
 TEST_F(VirtualKeysEndToEnd, AClientCustomHostWithAKeyIsRefusedBeforeAnyCall) {
   FakeUpstream upstream([](const RecordedRequest&) { return chatAnswer(1, 1); });
   FakeUpstream collector([](const RecordedRequest&) { return chatAnswer(1, 1); });
