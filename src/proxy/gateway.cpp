@@ -105,12 +105,14 @@ Awaitable<bool> Gateway::serve(GatewayRequest request,
     }
   } else if (reply.stream) {
     outcome.streamed = true;
-    const auto relayed = co_await relayStream(reply, writer, trace_id);
+    const auto relayed = co_await relayStream(reply, writer, trace_id, attempt.key_ticket.get());
     ok = relayed.client_ok;
     outcome.client_gone = !relayed.client_ok;
     outcome.stream_broken = relayed.stream_broken;
     outcome.usage = relayed.usage;
     if (attempt.key_ticket) {
+      // A stream the client left early: what came, else the reservation (the relay settled a
+      // finished one already; settling twice does nothing).
       attempt.key_ticket->settle(relayed.usage, reply.model);
     }
   } else {

@@ -22,6 +22,7 @@ class KeyTicket {
   virtual ~KeyTicket() = default;
   // `usage`: what the provider reported for `model`; nullopt when it reported nothing (the
   // reservation then counts as spent, so an answer without usage cannot spend for free).
+  // Only the first call counts.
   virtual void settle(const std::optional<Usage>& usage, std::string_view model) = 0;
 };
 

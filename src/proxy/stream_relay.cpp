@@ -121,7 +121,8 @@ void RelayState::onBreak(const std::string& detail, std::string& out) {
 
 Awaitable<RelayOutcome> relayStream(Reply& reply,
                                     edge::AnswerWriter& writer,
-                                    std::string_view trace_id) {
+                                    std::string_view trace_id,
+                                    KeyTicket* ticket) {
   RelayOutcome outcome;
   if (!co_await writer.writeStreamHead(reply.status, reply.content_type, reply.headers)) {
     outcome.client_ok = false;
@@ -158,6 +159,9 @@ Awaitable<RelayOutcome> relayStream(Reply& reply,
     }
   }
   outcome.usage = state.usage();
+  if (ticket != nullptr) {
+    ticket->settle(outcome.usage, reply.model);
+  }
   reply.stream.reset();  // hands a cleanly finished connection back to the pool
   // The client's answer is complete either way, so a broken upstream does not cost the client
   // its keep-alive connection.

@@ -4,6 +4,7 @@
 
 #include "http/answer_writer.hpp"
 #include "portico/usage.hpp"
+#include "proxy/key_gate.hpp"
 #include "proxy/reply.hpp"
 
 namespace portico::proxy {
@@ -17,9 +18,12 @@ struct RelayOutcome {
 // Relays a 2xx upstream stream to the client, one read and one write at a time: translated by
 // the reply's transformer, or as it comes (OpenAI SSE: only up to the last complete event, so an
 // error after a break never lands inside half an event; [DONE] added when the upstream left it
-// out). Hands a cleanly finished upstream connection back to the pool.
+// out). Hands a cleanly finished upstream connection back to the pool. A virtual key's ticket
+// is settled with the stream's usage before the answer's last bytes, so the client's next
+// request already sees what this one spent.
 Awaitable<RelayOutcome> relayStream(Reply& reply,
                                     edge::AnswerWriter& writer,
-                                    std::string_view trace_id);
+                                    std::string_view trace_id,
+                                    KeyTicket* ticket = nullptr);
 
 }  // namespace portico::proxy
