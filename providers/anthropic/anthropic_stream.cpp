@@ -240,7 +240,7 @@ class AnthropicMessagesStream final : public StreamTransformer {
  private:
   void relay(std::string& out) {
     for (const auto& event : events_) {
-      if (event.data.empty() || !isJson(event.data)) {
+      if (event.data.empty() || !json::accept(event.data)) {
         continue;  // Anthropic's events carry JSON data; anything else is not passed on
       }
       if (event.event == "message_start" || event.event == "message_delta") {
