@@ -151,10 +151,7 @@ Expected<void> parseTpm(const json& v, KeySpec& spec) {
 
 Expected<BudgetPeriod> periodFromText(const json& v) {
   if (v.is_string()) {
-    const auto& s = v.get_ref<const std::string&>();
-    if (s == "day") return BudgetPeriod::kDay;
-    if (s == "month") return BudgetPeriod::kMonth;
-    if (s == "total") return BudgetPeriod::kTotal;
+    if (auto period = periodFromName(v.get_ref<const std::string&>())) return *period;
   }
   return invalid("budget.period: expected \"day\", \"month\" or \"total\"");
 }
@@ -493,18 +490,6 @@ void applyPlainMembers(const KeySpec& spec, KeyRecord& record) {
   if (spec.enabled) record.enabled = *spec.enabled;
   if (spec.config) record.config = *spec.config;
   if (spec.metadata) record.metadata = *spec.metadata;
-}
-
-const char* periodName(BudgetPeriod period) {
-  switch (period) {
-    case BudgetPeriod::kDay:
-      return "day";
-    case BudgetPeriod::kMonth:
-      return "month";
-    case BudgetPeriod::kTotal:
-      return "total";
-  }
-  return "total";
 }
 
 }  // namespace

@@ -254,9 +254,7 @@ std::optional<std::string> apiKeyFromArgs(Context& ctx) {
 }
 
 BudgetPeriod periodFrom(const std::string& text) {
-  if (text == "day") return BudgetPeriod::kDay;
-  if (text == "month") return BudgetPeriod::kMonth;
-  if (text == "total") return BudgetPeriod::kTotal;
+  if (auto period = periodFromName(text)) return *period;
   throw UsageError("--budget-period is day, month or total, not '" + text + "'");
 }
 
@@ -346,8 +344,7 @@ std::string formatBudget(const Budget& budget) {
   if (budget.usd) text << "$" << *budget.usd;
   if (budget.usd && budget.tokens) text << "+";
   if (budget.tokens) text << *budget.tokens << "tok";
-  const char* periods[] = {"day", "month", "total"};
-  text << "/" << periods[static_cast<int>(budget.period)];
+  text << "/" << periodName(budget.period);
   return text.str();
 }
 

@@ -221,22 +221,8 @@ class Transaction {
   bool done_ = false;
 };
 
-const char* periodName(BudgetPeriod period) {
-  switch (period) {
-    case BudgetPeriod::kDay:
-      return "day";
-    case BudgetPeriod::kMonth:
-      return "month";
-    case BudgetPeriod::kTotal:
-      break;
-  }
-  return "total";
-}
-
 BudgetPeriod parsePeriod(const std::string& name) {
-  if (name == "day") return BudgetPeriod::kDay;
-  if (name == "month") return BudgetPeriod::kMonth;
-  if (name == "total") return BudgetPeriod::kTotal;
+  if (auto period = periodFromName(name)) return *period;
   throw StoreError("key store: unknown budget period '" + name + "'");
 }
 

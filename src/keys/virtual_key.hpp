@@ -4,11 +4,34 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace portico::keys {
 
 enum class BudgetPeriod { kDay, kMonth, kTotal };
+
+// How configs, the store, the CLI and the admin API spell a period: "day", "month", "total".
+inline const char* periodName(BudgetPeriod period) {
+  switch (period) {
+    case BudgetPeriod::kDay:
+      return "day";
+    case BudgetPeriod::kMonth:
+      return "month";
+    case BudgetPeriod::kTotal:
+      break;
+  }
+  return "total";
+}
+
+inline std::optional<BudgetPeriod> periodFromName(std::string_view name) {
+  for (BudgetPeriod period : {BudgetPeriod::kDay, BudgetPeriod::kMonth, BudgetPeriod::kTotal}) {
+    if (name == periodName(period)) {
+      return period;
+    }
+  }
+  return std::nullopt;
+}
 
 // A spending cap: USD and/or tokens (prompt + completion) per period. Unset: no cap.
 struct Budget {

@@ -15,6 +15,7 @@
 #include "keys/key_store.hpp"
 #include "keys/secret_box.hpp"
 #include "portico/provider_registry.hpp"
+#include "support/temp_path.hpp"
 
 namespace portico::keys {
 namespace {
@@ -26,13 +27,7 @@ constexpr const char* kToken = "admin-token-0123456789";
 constexpr const char* kAuth = "Bearer admin-token-0123456789";
 constexpr const char* kSecret = "sk-admin-secret-value";
 
-std::filesystem::path uniqueDir() {
-  static std::atomic<int> counter{0};
-  const auto* test = ::testing::UnitTest::GetInstance()->current_test_info();
-  return std::filesystem::temp_directory_path() /
-         ("portico_admin_" + std::string(test->name()) + "_" + std::to_string(::getpid()) + "_" +
-          std::to_string(counter++));
-}
+std::filesystem::path uniqueDir() { return testing::uniqueTempPath("portico_admin"); }
 
 class AdminApiTest : public ::testing::Test {
  protected:

@@ -18,6 +18,7 @@
 #include "keys/key_material.hpp"
 #include "keys/key_store.hpp"
 #include "keys/secret_box.hpp"
+#include "support/temp_path.hpp"
 
 namespace portico::keys {
 namespace {
@@ -28,13 +29,7 @@ constexpr const char* kMasterKey = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=
 constexpr const char* kNextMasterKey = "ZmVkY2JhOTg3NjU0MzIxMGZlZGNiYTk4NzY1NDMyMTA=";
 constexpr const char* kSecret = "sk-cli-secret-0123456789";
 
-std::filesystem::path uniqueDir() {
-  static std::atomic<int> counter{0};
-  const auto* test = ::testing::UnitTest::GetInstance()->current_test_info();
-  return std::filesystem::temp_directory_path() /
-         ("portico_cli_" + std::string(test->name()) + "_" + std::to_string(::getpid()) + "_" +
-          std::to_string(counter++));
-}
+std::filesystem::path uniqueDir() { return testing::uniqueTempPath("portico_cli"); }
 
 struct CliResult {
   int code = -1;

@@ -15,6 +15,7 @@
 #include <string>
 
 #include "portico/encoding.hpp"
+#include "support/temp_path.hpp"
 
 namespace portico::keys {
 namespace {
@@ -127,9 +128,7 @@ class SecretBoxLoad : public ::testing::Test {
   void SetUp() override {
     if (const char* old = std::getenv("PORTICO_MASTER_KEY")) saved_ = old;
     ::unsetenv("PORTICO_MASTER_KEY");
-    static std::atomic<int> counter{0};
-    file_ = fs::temp_directory_path() /
-            ("portico_master_" + std::to_string(::getpid()) + "_" + std::to_string(counter++));
+    file_ = testing::uniqueTempPath("portico_master");
   }
   void TearDown() override {
     if (saved_) {

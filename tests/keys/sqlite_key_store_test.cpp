@@ -16,6 +16,7 @@
 #include <thread>
 
 #include "keys/key_store.hpp"
+#include "support/temp_path.hpp"
 
 namespace portico::keys {
 namespace {
@@ -88,9 +89,7 @@ void rawExec(const fs::path& file, const char* sql) {
 class SqliteKeyStoreTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    static std::atomic<int> counter{0};
-    dir_ = fs::temp_directory_path() /
-           ("portico_store_" + std::to_string(::getpid()) + "_" + std::to_string(counter++));
+    dir_ = testing::uniqueTempPath("portico_store");
     fs::remove_all(dir_);
   }
   void TearDown() override {

@@ -11,6 +11,7 @@
 #include "keys/key_index.hpp"
 #include "keys/key_service.hpp"
 #include "portico/provider_registry.hpp"
+#include "support/temp_path.hpp"
 
 namespace portico::keys {
 namespace {
@@ -21,9 +22,7 @@ constexpr const char* kMasterKey = "AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE=
 class VirtualKeyGateTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("portico-gate-test-" + std::to_string(::getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    dir_ = testing::uniqueTempPath("portico_gate");
     std::filesystem::remove_all(dir_);
     registerBuiltinProviders(registry_);
     catalog_ = registry_.settingsCatalog();

@@ -12,6 +12,7 @@
 
 #include "support/fake_upstream.hpp"
 #include "support/http_client.hpp"
+#include "support/temp_path.hpp"
 #include "support/test_data.hpp"
 #include "support/test_gateway.hpp"
 
@@ -39,9 +40,7 @@ struct CliResult {
 class VirtualKeysEndToEnd : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("portico-vk-e2e-" + std::to_string(::getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    dir_ = uniqueTempPath("portico_vk_e2e");
     std::filesystem::remove_all(dir_);
     ::setenv("PORTICO_MASTER_KEY", kMasterKey, 1);
     ::unsetenv("PORTICO_ADMIN_TOKEN");
