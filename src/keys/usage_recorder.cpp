@@ -17,7 +17,7 @@ std::string utcDay(std::int64_t unix_seconds) {
   return text;
 }
 
-UsageRecorder::UsageRecorder(std::size_t capacity) : queue_(capacity) {}
+UsageRecorder::UsageRecorder(std::size_t capacity) : queue_(128), capacity_(capacity) {}
 
 UsageRecorder::~UsageRecorder() {
   UsageEvent* event = nullptr;
@@ -27,10 +27,16 @@ UsageRecorder::~UsageRecorder() {
 }
 
 void UsageRecorder::record(UsageEvent event) {
+  if (pending_.fetch_add(1) >= capacity_) {
+    pending_.fetch_sub(1);
+    lost_.fetch_add(1);
+    return;
+  }
   auto owned = std::make_unique<UsageEvent>(std::move(event));
-  if (queue_.bounded_push(owned.get())) {
+  if (queue_.push(owned.get())) {
     owned.release();
   } else {
+    pending_.fetch_sub(1);
     lost_.fetch_add(1);
   }
 }
@@ -41,6 +47,7 @@ std::size_t UsageRecorder::flush(KeyStore& store) {
   UsageEvent* raw = nullptr;
   while (queue_.pop(raw)) {
     std::unique_ptr<UsageEvent> event(raw);
+    pending_.fetch_sub(1);
     ++count;
     std::string day = utcDay(event->at);
     UsageRow& row = rows[{event->key_id, day, event->model}];

@@ -25,6 +25,8 @@ struct UsageEvent {
 // push onto a lock-free queue and flush() (the keeper thread, every few seconds) sums the
 // events per key, day and model into one upsert. What a crash loses: the events since the last
 // flush. A full queue drops events and counts them (lost()), rather than block a worker.
+// Queue nodes are allocated as events arrive and reused after, so an idle gateway does not
+// hold `capacity` of them.
 class UsageRecorder {
  public:
   explicit UsageRecorder(std::size_t capacity = 65536);
@@ -38,6 +40,8 @@ class UsageRecorder {
 
  private:
   boost::lockfree::queue<UsageEvent*> queue_;
+  std::size_t capacity_;
+  std::atomic<std::size_t> pending_{0};
   std::atomic<std::uint64_t> lost_{0};
 };
 
