@@ -1,4 +1,5 @@
 // Anthropic Messages SSE -> OpenAI chat.completion.chunk SSE.
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -249,15 +250,13 @@ class AnthropicMessagesStream final : public StreamTransformer {
       if (!event.event.empty()) {
         out += "event: " + event.event + "\n";
       }
-      // One data line per line of the data, as it came.
-      for (std::string_view data = event.data; !data.empty();) {
-        const std::size_t end = data.find('\n');
-        out += "data: ";
-        out += data.substr(0, end);
-        out += '\n';
-        data = end == std::string_view::npos ? std::string_view() : data.substr(end + 1);
-      }
-      out += '\n';
+      // One data line: a newline in valid JSON is only whitespace (strings cannot hold one),
+      // so the upstream's multi-line data goes out with spaces in its place.
+      out += "data: ";
+      const std::size_t start = out.size();
+      out += event.data;
+      std::replace(out.begin() + static_cast<std::ptrdiff_t>(start), out.end(), '\n', ' ');
+      out += "\n\n";
     }
   }
 

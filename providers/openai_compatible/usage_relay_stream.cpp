@@ -32,7 +32,7 @@ class UsageRelayStream final : public StreamTransformer {
     events_.clear();
     const bool ok = parser_.feed(bytes, events_);
     relay(out);
-    if (!ok) {
+    if (!ok && !ended_) {
       fail("an event is too large", out);
     }
   }
@@ -65,7 +65,10 @@ class UsageRelayStream final : public StreamTransformer {
       saw_done_ = event.data == "[DONE]";
       if (saw_done_) {
         out += openai::sseDone();
-      } else if (keep(event.data)) {
+        ended_ = true;  // the stream is over for the client, whatever the upstream sends next
+        return;
+      }
+      if (keep(event.data)) {
         write(event, out);
       }
     }

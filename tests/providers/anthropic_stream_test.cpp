@@ -316,5 +316,15 @@ TEST(AnthropicStream, AnotherProviderIdGoesOnEveryChunkAndError) {
   EXPECT_EQ(error["error"]["message"], "vertex-ai error: the upstream stream was interrupted");
 }
 
+TEST(AnthropicMessagesStream, MultiLineDataGoesOutOnOneLine) {
+  // The fuzzer found it: data split over lines went out as several data lines. Newlines in
+  // valid JSON are whitespace, so one line with spaces says the same.
+  auto relay = makeAnthropicMessagesStream("anthropic");
+  std::string out;
+  relay->feed("event: ping\ndata: {\"type\":\ndata: \"ping\"}\n\ndata: not json\n\n", out);
+  relay->finish(true, out);
+  EXPECT_EQ(out, "event: ping\ndata: {\"type\": \"ping\"}\n\n");
+}
+
 }  // namespace
 }  // namespace portico::providers

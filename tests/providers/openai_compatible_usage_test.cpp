@@ -237,6 +237,16 @@ TEST(OpenAiUsage, TheRelayKeepsEveryChunkAsItCameAndOnlyThat) {
   EXPECT_EQ(out, "data: {\"choices\":[]}\n\ndata: [DONE]\n\n");
 }
 
+TEST(OpenAiUsage, NothingFollowsDone) {
+  // An upstream that goes on after [DONE] (the fuzzer found one): the client's stream is over.
+  auto relay = makeUsageRelayStream("azure-openai");
+  std::string out;
+  relay->feed("data: {\"choices\":[]}\n\ndata: [DONE]\n\ndata: {\"late\":1}\n\n", out);
+  relay->feed("data: {\"later\":2}\n\n", out);
+  relay->finish(false, out);
+  EXPECT_EQ(out, "data: {\"choices\":[]}\n\ndata: [DONE]\n\n");
+}
+
 TEST(OpenAiUsage, ABrokenRelayedStreamEndsWithAnErrorEvent) {
   // A stream that breaks: what was whole went out, then an error event, no [DONE].
   auto relay = makeUsageRelayStream("openai");
