@@ -1,5 +1,4 @@
 // Anthropic Messages SSE -> OpenAI chat.completion.chunk SSE.
-#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -247,16 +246,7 @@ class AnthropicMessagesStream final : public StreamTransformer {
       if (event.event == "message_start" || event.event == "message_delta") {
         readUsage(event);
       }
-      if (!event.event.empty()) {
-        out += "event: " + event.event + "\n";
-      }
-      // One data line: a newline in valid JSON is only whitespace (strings cannot hold one),
-      // so the upstream's multi-line data goes out with spaces in its place.
-      out += "data: ";
-      const std::size_t start = out.size();
-      out += event.data;
-      std::replace(out.begin() + static_cast<std::ptrdiff_t>(start), out.end(), '\n', ' ');
-      out += "\n\n";
+      openai::appendSseEvent(event.event, event.data, out);
     }
   }
 

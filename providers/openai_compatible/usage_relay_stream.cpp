@@ -95,17 +95,13 @@ class UsageRelayStream final : public StreamTransformer {
   }
 
   static void write(const stream::SseParser::Event& event, std::string& out) {
-    if (!event.event.empty()) {
-      out += "event: " + event.event + "\n";
-    }
-    out += "data: ";
-    if (std::string_view stripped = withoutNullUsage(event.data); !stripped.empty()) {
-      out += stripped;
-      out += '}';
+    const std::string_view stripped = withoutNullUsage(event.data);
+    if (stripped.empty()) {
+      openai::appendSseEvent(event.event, event.data, out);
     } else {
-      out += event.data;
+      openai::appendSseEvent(event.event, stripped, out);
+      out.insert(out.size() - 2, 1, '}');  // the brace the stripped member ended with
     }
-    out += "\n\n";
   }
 
   void fail(std::string_view message, std::string& out) {

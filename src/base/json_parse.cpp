@@ -49,6 +49,10 @@ nlohmann::json parseJson(std::string_view text, std::size_t max_depth) {
   return nlohmann::json::parse(text.begin(), text.end(), nullptr, /*allow_exceptions=*/false);
 }
 
-bool isJson(std::string_view text) { return fast_json::parse(text).error() == simdjson::SUCCESS; }
+bool isJson(std::string_view text) {
+  // simdjson takes a document of whitespace only for a valid one; it is no JSON value.
+  return text.find_first_not_of(" \t\r\n") != std::string_view::npos &&
+         fast_json::parse(text).error() == simdjson::SUCCESS;
+}
 
 }  // namespace portico

@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
 
@@ -11,6 +12,17 @@ using nlohmann::json;
 
 std::string sseData(const json& payload) {
   return "data: " + payload.dump(-1, ' ', false, json::error_handler_t::replace) + "\n\n";
+}
+
+void appendSseEvent(std::string_view name, std::string_view json_text, std::string& out) {
+  if (!name.empty()) {
+    out.append("event: ").append(name).append("\n");
+  }
+  out += "data: ";
+  const std::size_t start = out.size();
+  out += json_text;
+  std::replace(out.begin() + static_cast<std::ptrdiff_t>(start), out.end(), '\n', ' ');
+  out += "\n\n";
 }
 
 std::string sseDone() { return "data: [DONE]\n\n"; }

@@ -247,6 +247,14 @@ TEST(OpenAiUsage, NothingFollowsDone) {
   EXPECT_EQ(out, "data: {\"choices\":[]}\n\ndata: [DONE]\n\n");
 }
 
+TEST(OpenAiUsage, DataSplitOverLinesGoesOutOnOne) {
+  auto relay = makeUsageRelayStream("openai");
+  std::string out;
+  relay->feed("event: chunk\ndata:\ndata: {\"choices\":\ndata: []}\n\n", out);
+  relay->finish(true, out);
+  EXPECT_EQ(out, "event: chunk\ndata:  {\"choices\": []}\n\ndata: [DONE]\n\n");
+}
+
 TEST(OpenAiUsage, ABrokenRelayedStreamEndsWithAnErrorEvent) {
   // A stream that breaks: what was whole went out, then an error event, no [DONE].
   auto relay = makeUsageRelayStream("openai");

@@ -28,5 +28,18 @@ TEST(JsonParse, InvalidJsonIsDiscardedNeverThrown) {
   EXPECT_EQ(parseJson(R"({"a":1})")["a"], 1);
 }
 
+TEST(JsonParse, IsJsonAgreesWithTheParserOnEdgeCases) {
+  // The relays check chunks with isJson; clients parse them. Whitespace alone is no value (the
+  // stream fuzzer found simdjson taking it), nor is invalid UTF-8 or a deep document.
+  for (const char* text : {"", "\n", " \t\r\n ", "{", "{\"a\":\"\x9a\"}", "[1,]", "nul"}) {
+    EXPECT_FALSE(isJson(text)) << text;
+    EXPECT_FALSE(nlohmann::json::accept(text)) << text;
+  }
+  for (const char* text : {"{}", " {\"a\":[1,2.5,null]} ", "\"s\"", "0"}) {
+    EXPECT_TRUE(isJson(text)) << text;
+  }
+  EXPECT_FALSE(isJson(std::string(kMaxJsonDepth + 1, '[') + std::string(kMaxJsonDepth + 1, ']')));
+}
+
 }  // namespace
 }  // namespace portico
