@@ -91,6 +91,19 @@ curl -sf -H 'Authorization: Bearer smoke-admin' "http://127.0.0.1:$port/admin/v1
 if grep -rq sk-smoke <($DOCKER logs portico-smoke 2>&1); then
   echo "the provider key reached the container log" >&2; exit 1
 fi
+# Observability: ready, the scrape counts the key's request, and the health check passes.
+curl -sf "http://127.0.0.1:$port/ready" | grep -q '"status":"ready"' ||
+  { echo "/ready did not answer ready" >&2; exit 1; }
+curl -sf "http://127.0.0.1:$port/metrics" |
+  grep -q 'portico_requests_total{endpoint="chat_completions",provider="openai".*virtual_key="smoke"}' ||
+  { echo "/metrics does not count the virtual key's request" >&2; exit 1; }
+health=""
+for _ in $(seq 60); do
+  health=$($DOCKER inspect --format '{{.State.Health.Status}}' portico-smoke)
+  [ "$health" = starting ] || break
+  sleep 0.5
+done
+[ "$health" = healthy ] || { echo "HEALTHCHECK says $health" >&2; exit 1; }
 user=$($DOCKER exec portico-smoke id -u)
 [ "$user" != 0 ] || { echo "container runs as root" >&2; exit 1; }
 # A graceful stop must be quick (SIGTERM handled by the gateway itself).
@@ -98,4 +111,4 @@ start=$(date +%s)
 $DOCKER stop -t 10 portico-smoke >/dev/null
 [ $(( $(date +%s) - start )) -lt 5 ] || { echo "docker stop took too long" >&2; exit 1; }
 echo "docker smoke test: image built, container answered on 127.0.0.1:$port, virtual key" \
-  "from its volume resolved, non-root, stopped cleanly"
+  "from its volume resolved, ready, counted in /metrics, healthy, non-root, stopped cleanly"

@@ -11,9 +11,12 @@
 #include "keys/key_runtime.hpp"
 #include "keys/key_store.hpp"
 #include "keys/keys_cli.hpp"
+#include "keys/price_table.hpp"
 #include "portico/custom_host_policy.hpp"
 #include "portico/provider_registry.hpp"
 #include "portico/server.hpp"
+#include "telemetry/json_log_formatter.hpp"
+#include "telemetry/metrics_observer.hpp"
 
 namespace {
 
@@ -26,6 +29,7 @@ Options (each also read from the environment variable shown; flags win):
   --port N                    listen port               PORTICO_PORT, PORT (8787)
   --threads N                 worker threads            PORTICO_THREADS  (cores)
   --log-level LEVEL           trace|debug|info|warn|error|off  PORTICO_LOG_LEVEL, LOG_LEVEL (info)
+  --log-format FORMAT         text or json (every line one JSON object)  PORTICO_LOG_FORMAT (text)
   --no-access-log             no per-request log line   PORTICO_ACCESS_LOG=0
   --ca-file PATH              extra CA bundle for upstream TLS  PORTICO_CA_FILE
   --trusted-custom-hosts LIST hosts allowed as custom hosts despite the SSRF guard,
@@ -43,6 +47,16 @@ Options (each also read from the environment variable shown; flags win):
   --connect-timeout-ms N      upstream connect timeout  PORTICO_CONNECT_TIMEOUT_MS (10000)
   --shutdown-grace-ms N       how long in-flight requests may finish on SIGTERM
                               PORTICO_SHUTDOWN_GRACE_MS (30000)
+
+Observability:
+  --metrics on|off            GET /metrics in Prometheus' format  PORTICO_METRICS (on)
+  --metrics-port N            serve /metrics (and /health, /ready) on this port instead of the
+                              gateway's  PORTICO_METRICS_PORT
+  --metrics-max-models N      distinct model label values; the rest are "other"
+                              PORTICO_METRICS_MAX_MODELS (100)
+  Traces: OTLP/HTTP JSON, configured by OTEL_EXPORTER_OTLP_ENDPOINT (or ..._TRACES_ENDPOINT),
+  OTEL_EXPORTER_OTLP_HEADERS, OTEL_SERVICE_NAME, OTEL_TRACES_SAMPLER, OTEL_TRACES_SAMPLER_ARG;
+  off when no endpoint is set.
 
 Virtual keys:
   --data-dir DIR              where the key store lives (DIR/portico.db)  PORTICO_DATA_DIR (./data)
@@ -79,7 +93,10 @@ long long toNumber(const std::string& flag, const std::string& text) {
 struct Settings {
   portico::ServerOptions server;
   portico::keys::KeySettings keys;
-  unsigned short admin_port = 0;  // 0: the admin API is on the gateway's listener
+  unsigned short admin_port = 0;    // 0: the admin API is on the gateway's listener
+  unsigned short metrics_port = 0;  // 0: /metrics is on the gateway's listener
+  bool metrics = true;
+  std::size_t metrics_max_models = 100;
   bool data_dir_given = false;
   std::string log_level = "info";
 };
@@ -90,6 +107,35 @@ unsigned short toPort(const std::string& flag, const std::string& text) {
     throw std::invalid_argument(flag + " must be at most 65535");
   }
   return static_cast<unsigned short>(port);
+}
+
+bool toSwitch(const std::string& flag, const std::string& value) {
+  if (value == "on" || value == "1" || value == "true") {
+    return true;
+  }
+  if (value == "off" || value == "0" || value == "false") {
+    return false;
+  }
+  throw std::invalid_argument(flag + " must be on or off, got '" + value + "'");
+}
+
+// The observability flags; false when `name` is not one of them.
+bool applyTelemetryOption(Settings& s, const std::string& name, const std::string& value) {
+  if (name == "log-format") {
+    if (value != "text" && value != "json") {
+      throw std::invalid_argument("--log-format must be text or json, got '" + value + "'");
+    }
+    s.server.log_json = value == "json";
+  } else if (name == "metrics") {
+    s.metrics = toSwitch("--metrics", value);
+  } else if (name == "metrics-port") {
+    s.metrics_port = toPort("--metrics-port", value);
+  } else if (name == "metrics-max-models") {
+    s.metrics_max_models = static_cast<std::size_t>(toNumber("--metrics-max-models", value));
+  } else {
+    return false;
+  }
+  return true;
 }
 
 // The virtual-key flags; false when `name` is not one of them.
@@ -116,7 +162,7 @@ bool applyKeyOption(Settings& s, const std::string& name, const std::string& val
 
 void apply(Settings& s, const std::string& name, const std::string& value) {
   using std::chrono::milliseconds;
-  if (applyKeyOption(s, name, value)) {
+  if (applyKeyOption(s, name, value) || applyTelemetryOption(s, name, value)) {
     return;
   }
   if (name == "host") {
@@ -180,6 +226,10 @@ Settings loadSettings(int argc, char** argv) {
       {"PORTICO_AUTH", "auth"},
       {"PORTICO_PRICES", "prices"},
       {"PORTICO_ADMIN_PORT", "admin-port"},
+      {"PORTICO_LOG_FORMAT", "log-format"},
+      {"PORTICO_METRICS", "metrics"},
+      {"PORTICO_METRICS_PORT", "metrics-port"},
+      {"PORTICO_METRICS_MAX_MODELS", "metrics-max-models"},
   };
   for (const auto& [variable, name] : kEnv) {
     if (auto value = env(variable)) {
@@ -236,6 +286,50 @@ std::unique_ptr<portico::keys::KeyRuntime> openKeys(const Settings& settings,
   }
 }
 
+// Logging: the default logger, and the access logger JSON mode writes its objects to.
+void setUpLogging(const Settings& settings, spdlog::level::level_enum level) {
+  spdlog::set_level(level);
+  if (!settings.server.log_json) {
+    spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e%z %^%l%$ %v");
+    return;
+  }
+  auto access = std::make_shared<spdlog::logger>(portico::telemetry::kAccessLoggerName,
+                                                 spdlog::default_logger()->sinks().begin(),
+                                                 spdlog::default_logger()->sinks().end());
+  access->set_level(level);
+  spdlog::register_logger(access);
+  spdlog::set_formatter(std::make_unique<portico::telemetry::JsonLogFormatter>());
+}
+
+// The metrics observer, pricing answers with the same table virtual keys' budgets use.
+std::shared_ptr<portico::telemetry::MetricsObserver> makeMetrics(const Settings& settings) {
+  auto prices = std::make_shared<portico::keys::PriceTable>(
+      settings.keys.prices_file.empty()
+          ? portico::keys::PriceTable::builtIn()
+          : portico::keys::PriceTable::withOverrides(settings.keys.prices_file));
+  portico::telemetry::MetricsSettings metrics;
+  metrics.max_models = settings.metrics_max_models;
+  metrics.cost = [prices](std::string_view model, const portico::Usage& usage) {
+    return prices->cost(model, usage);
+  };
+  return std::make_shared<portico::telemetry::MetricsObserver>(std::move(metrics));
+}
+
+// A listener that serves some routes of the gateway's process (--admin-port, --metrics-port).
+std::unique_ptr<portico::Server> sideListener(
+    const Settings& settings,
+    unsigned short port,
+    portico::ListenerRoutes routes,
+    std::shared_ptr<const portico::ProviderRegistry> registry) {
+  portico::ServerOptions options = settings.server;
+  options.port = port;
+  options.threads = 1;
+  options.routes = routes;
+  options.access_log = false;
+  options.observers.clear();
+  return std::make_unique<portico::Server>(options, std::move(registry));
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -249,6 +343,9 @@ int main(int argc, char** argv) {
   Settings settings;
   try {
     settings = loadSettings(argc, argv);
+    if (settings.metrics_port != 0 && settings.metrics_port == settings.admin_port) {
+      throw std::invalid_argument("--metrics-port and --admin-port must differ");
+    }
   } catch (const std::exception& e) {
     std::cerr << "portico: " << e.what() << "\n\n" << kUsage;
     return 2;
@@ -258,8 +355,7 @@ int main(int argc, char** argv) {
     std::cerr << "portico: unknown log level '" << settings.log_level << "'\n";
     return 2;
   }
-  spdlog::set_level(level);
-  spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e%z %^%l%$ %v");
+  setUpLogging(settings, level);
 
   // Signals are taken by sigwait() on this thread; workers never see them.
   sigset_t signals;
@@ -272,54 +368,65 @@ int main(int argc, char** argv) {
   auto registry = std::make_shared<portico::ProviderRegistry>();
   portico::registerBuiltinProviders(*registry);
   std::unique_ptr<portico::keys::KeyRuntime> keys;
-  std::unique_ptr<portico::Server> admin_server;
+  std::vector<std::unique_ptr<portico::Server>> side_listeners;
   try {
+    if (settings.metrics) {
+      auto metrics = makeMetrics(settings);
+      settings.server.observers.push_back(metrics);
+      settings.server.metrics = [metrics] { return metrics->render(); };
+    }
     keys = openKeys(settings, *registry);
     if (keys) {
       keys->attach(settings.server);
     }
     if (settings.admin_port != 0 && settings.server.admin) {
-      portico::ServerOptions admin_options = settings.server;
-      admin_options.port = settings.admin_port;
-      admin_options.threads = 1;
-      admin_options.admin_only = true;
-      settings.server.admin = nullptr;
-      admin_server = std::make_unique<portico::Server>(admin_options, registry);
+      side_listeners.push_back(sideListener(settings, settings.admin_port,
+                                            {.gateway = false, .metrics = false}, registry));
+      settings.server.routes.admin = false;
+      settings.server.routes.console = false;
     }
-  } catch (const std::exception& e) {
-    spdlog::critical("virtual keys: {}", e.what());
-    return 1;
-  }
-  auto server = std::make_unique<portico::Server>(settings.server, registry);
-  try {
-    server->start();
-    if (admin_server) {
-      admin_server->start();
+    if (settings.metrics_port != 0 && settings.server.metrics) {
+      side_listeners.push_back(sideListener(
+          settings, settings.metrics_port,
+          {.gateway = false, .admin = false, .metrics = true, .console = false}, registry));
+      settings.server.routes.metrics = false;
     }
   } catch (const std::exception& e) {
     spdlog::critical("{}", e.what());
     return 1;
   }
-  spdlog::info("portico listening on {}:{} ({} providers, {} virtual keys{}{})",
-               settings.server.host, server->port(), registry->ids().size(),
-               keys ? keys->keyCount() : 0,
-               settings.keys.require_virtual_keys ? ", virtual keys required" : "",
-               settings.server.admin || admin_server ? ", admin API on" : "");
+  auto server = std::make_unique<portico::Server>(settings.server, registry);
+  try {
+    // The side listeners first: once the gateway's port answers, theirs do too.
+    for (auto& listener : side_listeners) {
+      listener->start();
+    }
+    server->start();
+  } catch (const std::exception& e) {
+    spdlog::critical("{}", e.what());
+    return 1;
+  }
+  spdlog::info(
+      "portico listening on {}:{} ({} providers, {} virtual keys{}{}{})", settings.server.host,
+      server->port(), registry->ids().size(), keys ? keys->keyCount() : 0,
+      settings.keys.require_virtual_keys ? ", virtual keys required" : "",
+      settings.server.admin ? ", admin API on" : "", settings.server.metrics ? ", metrics on" : "");
 
   int received = 0;
   sigwait(&signals, &received);
   spdlog::info("received {}, draining for up to {} ms", received == SIGINT ? "SIGINT" : "SIGTERM",
                settings.server.shutdown_grace.count());
-  if (admin_server) {
-    admin_server->stop();
-    admin_server->wait();
-  }
+  // The gateway drains first; the side listeners keep answering (/ready: 503) meanwhile.
   server->stop();
   server->wait();
+  for (auto& listener : side_listeners) {
+    listener->stop();
+    listener->wait();
+  }
   // The server first: requests torn down with it still record their usage, which the keys'
   // last flush then writes.
   server.reset();
-  admin_server.reset();
+  side_listeners.clear();
   if (keys) {
     keys->stop();
   }

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstddef>
 #include <functional>
@@ -28,7 +29,17 @@ struct AdminCall {
 
 struct AdminReply {
   int status = 200;
-  std::string body;  // JSON
+  std::string body;
+  std::string content_type = "application/json";
+};
+
+// Which routes a listener serves: the gateway's port serves all of them; --admin-port and
+// --metrics-port listeners serve their own and the health checks.
+struct ListenerRoutes {
+  bool gateway = true;  // /v1/...
+  bool admin = true;    // /admin/... (when ServerOptions::admin is set)
+  bool metrics = true;  // /metrics (when ServerOptions::metrics is set)
+  bool console = true;  // /console... (when ServerOptions::console is set)
 };
 
 // Process settings. Immutable once the server starts.
@@ -58,6 +69,7 @@ struct ServerOptions {
   // would; tests use it to play a DNS answer that points a custom host at a private address.
   std::vector<std::pair<std::string, std::string>> static_hosts;
   bool access_log = true;
+  bool log_json = false;  // the access line as one JSON object (--log-format json)
   // More observers of every request and attempt (metrics, traces, limits, tests), after the
   // access log. Shared by all workers: each must be safe to call from several threads.
   std::vector<std::shared_ptr<Observer>> observers;
@@ -73,8 +85,20 @@ struct ServerOptions {
   const proxy::VirtualKeyResolver* virtual_keys = nullptr;
   // Answers /admin/... (null: those paths are 404). Called on a worker thread.
   std::function<AdminReply(const AdminCall&)> admin;
-  // Serve only the admin API, / and /health (the --admin-port listener).
-  bool admin_only = false;
+  ListenerRoutes routes;
+  // The Prometheus exposition text for GET /metrics (null: 404).
+  std::function<std::string()> metrics;
+  // Answers /console and /console/... (null: 404). Called on a worker thread.
+  std::function<AdminReply(const AdminCall&)> console;
+  // Decides, per request, whether its trace is recorded and exported (OTEL_TRACES_SAMPLER);
+  // null: tracing is off. Called on the request path: quick and safe from every worker.
+  std::function<bool(const TraceContext&)> trace_sampler;
+  // Whether what the gateway depends on is there (the key store open); GET /ready answers 503
+  // when it says no. Null: always.
+  std::function<bool()> ready;
+  // Set by stop(); shared by every listener of one process (copied options share it), so the
+  // metrics port's /ready turns 503 while the gateway's listener drains.
+  std::shared_ptr<std::atomic<bool>> draining = std::make_shared<std::atomic<bool>>(false);
 };
 
 // The gateway: N worker threads, each with its own event loop, acceptor (SO_REUSEPORT) and

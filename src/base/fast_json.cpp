@@ -10,7 +10,12 @@ namespace {
 // simdjson reads up to SIMDJSON_PADDING bytes past the end of its input, so it parses a copy in
 // a per-thread buffer that only grows.
 struct ThreadParser {
-  ThreadParser() { (void)parser.allocate(4096, kMaxJsonDepth); }
+  ThreadParser() {
+    // On failure the first parse allocates instead.
+    if (parser.allocate(4096, kMaxJsonDepth) != simdjson::SUCCESS) {
+      return;
+    }
+  }
   simdjson::dom::parser parser;
   std::unique_ptr<char[]> buffer;
   std::size_t capacity = 0;

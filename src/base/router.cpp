@@ -21,6 +21,19 @@ Route routeRequest(std::string_view method, std::string_view target) {
     route.kind = get ? RouteKind::kHealth : RouteKind::kNotFound;
     return route;
   }
+  if (path == "/ready") {
+    route.kind = get ? RouteKind::kReady : RouteKind::kNotFound;
+    return route;
+  }
+  if (path == "/metrics") {
+    route.kind = get ? RouteKind::kMetrics : RouteKind::kNotFound;
+    return route;
+  }
+  if (path == "/console" || path.starts_with("/console/")) {
+    route.kind = RouteKind::kConsole;
+    route.path = std::string(path);
+    return route;
+  }
   if (path.starts_with("/admin/")) {
     route.kind = RouteKind::kAdmin;
     route.path = std::string(path);

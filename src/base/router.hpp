@@ -7,12 +7,12 @@
 
 namespace portico {
 
-enum class RouteKind { kRoot, kHealth, kGateway, kAdmin, kNotFound };
+enum class RouteKind { kRoot, kHealth, kReady, kMetrics, kConsole, kGateway, kAdmin, kNotFound };
 
 struct Route {
   RouteKind kind = RouteKind::kNotFound;
   Endpoint endpoint = Endpoint::kPassthrough;
-  std::string path;   // for kGateway: the path after "/v1" (or "/v1/proxy")
+  std::string path;   // for kGateway: the path after "/v1" (or "/v1/proxy"); else the path
   std::string query;  // without '?'
 };
 

@@ -142,6 +142,8 @@ class Grant final : public proxy::KeyGrant {
     return config.is_object() && !config.empty() ? &config : nullptr;
   }
 
+  std::string_view name() const override { return key_->record.name; }
+
  private:
   std::shared_ptr<const LiveKey> key_;
   const KeyIndex& index_;

@@ -6,6 +6,7 @@
 #include "proxy/provider_steps.hpp"
 #include "proxy/request_parts.hpp"
 #include "proxy/upstream_failure.hpp"
+#include "telemetry/trace_context.hpp"
 
 namespace portico::proxy {
 namespace {
@@ -24,6 +25,45 @@ std::chrono::microseconds since(Clock::time_point started) {
   return std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - started);
 }
 
+std::string_view errorType(upstream::FailureKind kind) {
+  switch (kind) {
+    case upstream::FailureKind::kDeadline:
+    case upstream::FailureKind::kReadTimeout:
+      return "timeout";
+    case upstream::FailureKind::kConnect:
+      return "connect";
+    case upstream::FailureKind::kBroken:
+      return "broken";
+    case upstream::FailureKind::kTooLarge:
+      return "too_large";
+    case upstream::FailureKind::kCancelled:
+      return "cancelled";
+    case upstream::FailureKind::kRefused:
+      return "refused";
+  }
+  return "other";
+}
+
+// The trace context goes upstream: this attempt's span as the parent when tracing is on, else
+// the caller's own traceparent passed through.
+void propagateTrace(const RequestState& state,
+                    const AttemptInfo& info,
+                    const HeaderList& client_headers,
+                    UpstreamRequest& request) {
+  const TraceContext& trace = state.info.trace;
+  if (state.worker.options.trace_sampler) {
+    setHeader(request.headers, "traceparent",
+              telemetry::formatTraceparent(trace.trace_id, info.span_id, trace.sampled));
+  } else if (auto incoming = findHeader(client_headers, "traceparent")) {
+    setHeader(request.headers, "traceparent", std::string(*incoming));
+  } else {
+    return;
+  }
+  if (!trace.tracestate.empty() && trace.tracestate.size() <= 512) {
+    setHeader(request.headers, "tracestate", std::string(trace.tracestate));
+  }
+}
+
 Attempt failedAttempt(const upstream::Failure& failure, const Target& target) {
   Attempt attempt;
   attempt.reply = errorReply(failureError(failure, target));
@@ -31,6 +71,7 @@ Attempt failedAttempt(const upstream::Failure& failure, const Target& target) {
   attempt.reply.client_gone = failure.kind == upstream::FailureKind::kCancelled;
   attempt.network_error = isNetworkFailure(failure.kind);
   attempt.failure = failure.detail;
+  attempt.error_type = errorType(failure.kind);
   return attempt;
 }
 
@@ -203,6 +244,7 @@ Awaitable<Attempt> runAttempt(RequestState& state,
   if (!built) {
     co_return erroredAttempt(built.error(), target);
   }
+  propagateTrace(state, info, state.request.headers, *built);
   const auto started = Clock::now();
   auto result = co_await state.worker.client.start(*built, deadline, state.cancel);
   if (auto* failure = std::get_if<upstream::Failure>(&result)) {

@@ -18,7 +18,7 @@ struct RequestState {
   const RouteContext& ctx;
   const nlohmann::json& body;  // null when the body is not JSON
   CancelToken* cancel;
-  const RequestInfo& info;  // what observers see of the request
+  RequestInfo& info;  // what observers see of the request
   // Inside a virtual key's own config: keys it names do not expand theirs, and its targets
   // (the operator's) may carry credentials even when the gateway requires virtual keys.
   bool in_key_config = false;
@@ -53,6 +53,7 @@ struct Attempt {
   // the retry status list says).
   bool network_error = false;
   std::string failure;                    // why no upstream answer came, for observers
+  std::string_view error_type;            // its kind (AttemptInfo::error_type)
   std::string cache_status = "DISABLED";  // x-portkey-cache-status
   // A virtual key's reservation, for a stream until its final usage is known (null: none).
   std::unique_ptr<KeyTicket> key_ticket;

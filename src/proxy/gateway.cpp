@@ -1,9 +1,11 @@
 #include "proxy/gateway.hpp"
 
+#include "portico/answer_facts.hpp"
 #include "proxy/access_log.hpp"
 #include "proxy/request_pipeline.hpp"
 #include "proxy/stream_relay.hpp"
 #include "routing/response_cache.hpp"
+#include "telemetry/trace_context.hpp"
 
 namespace portico::proxy {
 
@@ -13,18 +15,19 @@ struct SharedResources::Parts {
   std::unique_ptr<net::ssl::context> tls;
   std::unique_ptr<routing::ResponseCache> cache;
   std::unique_ptr<upstream::BufferBudget> buffer_budget;
-  AccessLog access_log;
+  std::unique_ptr<AccessLog> access_log;
   std::vector<Observer*> observers;
 };
 
 SharedResources::SharedResources(const ServerOptions& options) : parts_(std::make_unique<Parts>()) {
+  parts_->access_log = std::make_unique<AccessLog>(options.log_json);
   parts_->tls = upstream::makeTlsContext(options.ca_file);
   parts_->cache =
       std::make_unique<routing::MemoryResponseCache>(options.cache_max_bytes, options.cache_clock);
   parts_->buffer_budget =
       std::make_unique<upstream::BufferBudget>(options.max_buffered_upstream_bytes);
   if (options.access_log) {
-    parts_->observers.push_back(&parts_->access_log);
+    parts_->observers.push_back(parts_->access_log.get());
   }
   for (const auto& observer : options.observers) {
     parts_->observers.push_back(observer.get());
@@ -91,11 +94,19 @@ Awaitable<bool> Gateway::serve(GatewayRequest request,
                                CancelToken* cancel) {
   auto& context = impl_->context;
   RequestInfo info{request.method, log_path, request.endpoint, true, {}, Clock::now()};
+  info.wall_started = std::chrono::system_clock::now();
+  info.trace = telemetry::startTrace(request.headers, context.random);
+  if (context.options.trace_sampler) {
+    info.trace.sampled = context.options.trace_sampler(info.trace);
+  }
   context.observers.requestStarted(info);
   std::string trace_id;
   Attempt attempt = co_await runPipeline(context, request, cancel, info, trace_id);
   Reply& reply = attempt.reply;
   RequestOutcome outcome = outcomeOf(attempt);
+  // Read only for sampled traces: what the answer says of itself (gen_ai.response.*).
+  AnswerFacts facts;
+  AnswerFacts* wanted_facts = info.trace.sampled ? &facts : nullptr;
   bool ok = false;
   if (reply.client_gone) {
     outcome.status = 499;
@@ -105,7 +116,9 @@ Awaitable<bool> Gateway::serve(GatewayRequest request,
     }
   } else if (reply.stream) {
     outcome.streamed = true;
-    const auto relayed = co_await relayStream(reply, writer, trace_id, attempt.key_ticket.get());
+    context.observers.streamStarted(info);
+    const auto relayed =
+        co_await relayStream(reply, writer, trace_id, attempt.key_ticket.get(), wanted_facts);
     ok = relayed.client_ok;
     outcome.client_gone = !relayed.client_ok;
     outcome.stream_broken = relayed.stream_broken;
@@ -116,10 +129,16 @@ Awaitable<bool> Gateway::serve(GatewayRequest request,
       attempt.key_ticket->settle(relayed.usage, reply.model);
     }
   } else {
+    if (wanted_facts != nullptr) {
+      facts.takeFromJson(reply.body);
+    }
     ok = co_await writer.writeComplete(reply.status, reply.content_type, std::move(reply.body),
                                        reply.headers);
   }
   outcome.ended = Clock::now();
+  outcome.response_id = facts.id;
+  outcome.response_model = facts.model;
+  outcome.finish_reasons = facts.finish_reasons;
   context.observers.requestEnded(info, outcome);
   co_return ok;
 }

@@ -39,6 +39,8 @@ class KeyGrant {
   // The key's default config (a Portkey config tree the operator stored with it), walked in
   // place of this leaf; null when it has none.
   virtual const nlohmann::json* config() const { return nullptr; }
+  // The key's name, for metrics, logs and traces (never its secret).
+  virtual std::string_view name() const { return {}; }
 };
 
 class VirtualKeyResolver {

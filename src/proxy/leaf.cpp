@@ -4,6 +4,7 @@
 #include "proxy/plan_walk.hpp"
 #include "proxy/response_cache_glue.hpp"
 #include "routing/retry_policy.hpp"
+#include "telemetry/trace_context.hpp"
 
 namespace portico::proxy {
 namespace {
@@ -44,10 +45,12 @@ Awaitable<Attempt> tryWithRetries(RequestState& state,
   Attempt attempt;
   for (int retries = 0;; ++retries) {
     AttemptInfo info{target.provider, leaf.model(), option_index, retries, Clock::now()};
+    info.span_id = telemetry::newSpanId(state.worker.random);
     state.worker.observers.attemptStarted(state.info, info);
     attempt = co_await runAttempt(state, adapter, leaf, target, info);
     attempt.option_index = option_index;
     info.failure = attempt.failure;
+    info.error_type = attempt.error_type;
     state.worker.observers.attemptEnded(state.info, info);
     routing::AttemptOutcome outcome;
     outcome.status = attempt.reply.status;
@@ -157,6 +160,9 @@ Awaitable<Attempt> callLeaf(RequestState& state,
   auto grant = resolveVirtualKey(state.worker, target, state.in_key_config);
   if (!grant) {
     co_return fromError(grant.error(), std::move(option_index));
+  }
+  if (*grant) {
+    state.info.virtual_key = (*grant)->name();
   }
   if (*grant && (*grant)->config() != nullptr && !state.in_key_config) {
     co_return co_await walkKeyConfig(state, *(*grant)->config(), virtual_key, settings,

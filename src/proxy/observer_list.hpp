@@ -32,8 +32,17 @@ class ObserverList {
   void retrying(const RequestInfo& r, const AttemptInfo& a, std::chrono::milliseconds d) const {
     for (auto* o : observers_) o->retrying(r, a, d);
   }
+  void fellBack(const RequestInfo& r,
+                std::string_view provider,
+                std::string_view from_index,
+                int status) const {
+    for (auto* o : observers_) o->fellBack(r, provider, from_index, status);
+  }
   void cacheLooked(const RequestInfo& r, std::string_view status) const {
     for (auto* o : observers_) o->cacheLooked(r, status);
+  }
+  void streamStarted(const RequestInfo& r) const {
+    for (auto* o : observers_) o->streamStarted(r);
   }
   void requestEnded(const RequestInfo& r, const RequestOutcome& outcome) const {
     for (auto* o : observers_) o->requestEnded(r, outcome);

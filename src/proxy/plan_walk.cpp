@@ -30,6 +30,10 @@ Awaitable<Attempt> walkFallback(RequestState& state,
     if (!shouldFallBack(node, last)) {
       break;
     }
+    if (i + 1 < node.targets.size()) {
+      state.worker.observers.fellBack(state.info, last.reply.provider, last.option_index,
+                                      last.reply.status);
+    }
   }
   co_return last;
 }

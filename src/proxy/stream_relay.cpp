@@ -122,7 +122,8 @@ void RelayState::onBreak(const std::string& detail, std::string& out) {
 Awaitable<RelayOutcome> relayStream(Reply& reply,
                                     edge::AnswerWriter& writer,
                                     std::string_view trace_id,
-                                    KeyTicket* ticket) {
+                                    KeyTicket* ticket,
+                                    AnswerFacts* facts) {
   RelayOutcome outcome;
   if (!co_await writer.writeStreamHead(reply.status, reply.content_type, reply.headers)) {
     outcome.client_ok = false;
@@ -149,6 +150,9 @@ Awaitable<RelayOutcome> relayStream(Reply& reply,
       outcome.stream_broken = true;
     } else if (!state.onPiece(piece, reply.stream->done(), out)) {
       outcome.stream_broken = true;
+    }
+    if (facts != nullptr) {
+      facts->takeFromEvents(out);
     }
     if (!co_await writer.writeChunk(out)) {
       outcome.client_ok = false;  // dropping the exchange closes the upstream

@@ -3,6 +3,7 @@
 #include <optional>
 
 #include "http/answer_writer.hpp"
+#include "portico/answer_facts.hpp"
 #include "portico/usage.hpp"
 #include "proxy/key_gate.hpp"
 #include "proxy/reply.hpp"
@@ -20,10 +21,12 @@ struct RelayOutcome {
 // error after a break never lands inside half an event; [DONE] added when the upstream left it
 // out). Hands a cleanly finished upstream connection back to the pool. A virtual key's ticket
 // is settled with the stream's usage before the answer's last bytes, so the client's next
-// request already sees what this one spent.
+// request already sees what this one spent. `facts` (sampled traces only) learns the answer's
+// id, model and finish reasons from the events the client gets.
 Awaitable<RelayOutcome> relayStream(Reply& reply,
                                     edge::AnswerWriter& writer,
                                     std::string_view trace_id,
-                                    KeyTicket* ticket = nullptr);
+                                    KeyTicket* ticket = nullptr,
+                                    AnswerFacts* facts = nullptr);
 
 }  // namespace portico::proxy

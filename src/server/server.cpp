@@ -154,6 +154,9 @@ unsigned short Server::port() const { return impl_->port; }
 
 void Server::stop() {
   std::call_once(impl_->stop_once, [this] {
+    if (impl_->options.draining) {
+      impl_->options.draining->store(true);
+    }
     for (auto& worker : impl_->workers) {
       net::co_spawn(worker->ioc, Impl::drain(*worker, impl_->options.shutdown_grace),
                     &logException);

@@ -9,6 +9,7 @@
 #include "base/router.hpp"
 #include "http/beast_answer_writer.hpp"
 #include "http/request_reader.hpp"
+#include "telemetry/connection_counts.hpp"
 
 namespace portico::server {
 namespace {
@@ -54,7 +55,7 @@ class ClientWatch {
   std::shared_ptr<State> state_;
 };
 
-// The answers the server gives itself: the root text, /health, Portkey's 404.
+// The answers the server gives itself: the root text, /health, /ready, /metrics, Portkey's 404.
 Awaitable<bool> answerLocally(Worker& worker,
                               const edge::IncomingRequest& request,
                               const Route& route,
@@ -67,7 +68,17 @@ Awaitable<bool> answerLocally(Worker& worker,
     body = kRootText;
     content_type = "text/plain; charset=UTF-8";
   } else if (route.kind == RouteKind::kHealth) {
-    body = json{{"status", "ok"}, {"version", "0.1.0"}}.dump();
+    body = json{{"status", "ok"}, {"version", PORTICO_VERSION}}.dump();
+  } else if (route.kind == RouteKind::kReady) {
+    // Not ready while this process drains (any of its listeners) or misses what it needs.
+    const auto& options = worker.options;
+    const bool draining = worker.draining || (options.draining && options.draining->load());
+    const bool dependencies = !options.ready || options.ready();
+    status = !draining && dependencies ? 200 : 503;
+    body = json{{"status", draining ? "draining" : dependencies ? "ready" : "not ready"}}.dump();
+  } else if (route.kind == RouteKind::kMetrics) {
+    body = worker.options.metrics();
+    content_type = "text/plain; version=0.0.4; charset=utf-8";
   } else {
     status = 404;
     body = errors::notFound().body.dump();
@@ -79,23 +90,36 @@ Awaitable<bool> answerLocally(Worker& worker,
   co_return ok;
 }
 
-// The admin API, when the server has one; else the path is not found.
-Awaitable<bool> answerAdmin(Worker& worker,
-                            const edge::IncomingRequest& request,
-                            const Route& route,
-                            edge::AnswerWriter& writer) {
+// The admin API or the console, when the server has them; else the path is not found.
+Awaitable<bool> answerByHandler(Worker& worker,
+                                const edge::IncomingRequest& request,
+                                const Route& route,
+                                const std::function<AdminReply(const AdminCall&)>& handler,
+                                edge::AnswerWriter& writer) {
   const auto started = Clock::now();
   AdminReply reply{404, errors::notFound().body.dump()};
-  if (worker.options.admin) {
+  if (handler) {
     const std::string_view authorization =
         findHeader(request.headers, "authorization").value_or("");
-    reply = worker.options.admin(
-        AdminCall{request.method, route.path, route.query, authorization, request.body});
+    reply =
+        handler(AdminCall{request.method, route.path, route.query, authorization, request.body});
   }
   const bool ok =
-      co_await writer.writeComplete(reply.status, "application/json", std::move(reply.body), {});
+      co_await writer.writeComplete(reply.status, reply.content_type, std::move(reply.body), {});
   worker.gateway.answeredLocally(request.method, route.path, reply.status, started);
   co_return ok;
+}
+
+// What this listener does not serve is not found here.
+void hideUnserved(const ListenerRoutes& routes, const ServerOptions& options, Route& route) {
+  const bool served = route.kind == RouteKind::kGateway   ? routes.gateway
+                      : route.kind == RouteKind::kAdmin   ? routes.admin
+                      : route.kind == RouteKind::kMetrics ? routes.metrics && options.metrics
+                      : route.kind == RouteKind::kConsole ? routes.console
+                                                          : true;
+  if (!served) {
+    route.kind = RouteKind::kNotFound;
+  }
 }
 
 // Handles one request; returns false when the connection must close.
@@ -106,11 +130,11 @@ Awaitable<bool> serveRequest(Worker& worker,
   edge::BeastAnswerWriter writer(stream, request.version, keep_alive, request.head,
                                  worker.options.keep_alive_timeout);
   Route route = routeRequest(request.method, request.target);
-  if (route.kind == RouteKind::kGateway && worker.options.admin_only) {
-    route.kind = RouteKind::kNotFound;
-  }
-  if (route.kind == RouteKind::kAdmin) {
-    const bool ok = co_await answerAdmin(worker, request, route, writer);
+  hideUnserved(worker.options.routes, worker.options, route);
+  if (route.kind == RouteKind::kAdmin || route.kind == RouteKind::kConsole) {
+    const auto& handler =
+        route.kind == RouteKind::kAdmin ? worker.options.admin : worker.options.console;
+    const bool ok = co_await answerByHandler(worker, request, route, handler, writer);
     co_return ok&& keep_alive;
   }
   if (route.kind != RouteKind::kGateway) {
@@ -149,6 +173,9 @@ Awaitable<void> runSession(Worker& worker, tcp::socket socket) {
                                  options.request_read_timeout, options.keep_alive_timeout});
   Worker::SessionEntry entry{&stream, false};
   worker.sessions.insert(&entry);
+  auto& counts = telemetry::connectionCounts();
+  telemetry::countUp(counts.client_open);
+  telemetry::countUp(counts.client_accepted);
   for (;;) {
     entry.busy = false;
     if (worker.draining) {
@@ -163,6 +190,7 @@ Awaitable<void> runSession(Worker& worker, tcp::socket socket) {
     }
   }
   worker.sessions.erase(&entry);
+  telemetry::countUp(telemetry::connectionCounts().client_open, -1);
   beast::error_code ignored;
   stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
   stream.close();

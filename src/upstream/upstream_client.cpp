@@ -9,6 +9,7 @@
 
 #include "http/header_lists.hpp"
 #include "portico/header_hygiene.hpp"
+#include "telemetry/connection_counts.hpp"
 
 namespace portico::upstream {
 namespace {
@@ -67,6 +68,23 @@ Failure classify(const beast::error_code& ec,
 
 }  // namespace
 
+void Connection::counted() {
+  auto& counts = telemetry::connectionCounts();
+  telemetry::countUp(counts.upstream_open);
+  telemetry::countUp(counts.upstream_created);
+}
+
+Connection::~Connection() { telemetry::countUp(telemetry::connectionCounts().upstream_open, -1); }
+
+void ConnectionPool::clear() {
+  std::int64_t idle = 0;
+  for (const auto& [key, list] : idle_) {
+    idle += static_cast<std::int64_t>(list.size());
+  }
+  telemetry::countUp(telemetry::connectionCounts().upstream_idle, -idle);
+  idle_.clear();
+}
+
 beast::tcp_stream& Connection::tcp() {
   return visit([](auto& s) -> beast::tcp_stream& { return beast::get_lowest_layer(s); });
 }
@@ -81,6 +99,7 @@ std::unique_ptr<Connection> ConnectionPool::take(const std::string& key) {
   while (!list.empty()) {
     auto connection = std::move(list.back());
     list.pop_back();
+    telemetry::countUp(telemetry::connectionCounts().upstream_idle, -1);
     if (now - connection->idle_since < settings_.pool_idle_timeout) {
       return connection;
     }
@@ -96,6 +115,7 @@ void ConnectionPool::give(const std::string& key, std::unique_ptr<Connection> co
   connection->idle_since = Clock::now();
   connection->reused = true;
   list.push_back(std::move(connection));
+  telemetry::countUp(telemetry::connectionCounts().upstream_idle);
 }
 
 Exchange::Exchange(std::unique_ptr<Connection> connection,

@@ -52,8 +52,11 @@ using portico::CancelToken;
 class Connection {
  public:
   using TlsStream = beast::ssl_stream<beast::tcp_stream>;
-  explicit Connection(beast::tcp_stream plain) : stream_(std::move(plain)) {}
-  explicit Connection(std::unique_ptr<TlsStream> tls) : stream_(std::move(tls)) {}
+  explicit Connection(beast::tcp_stream plain) : stream_(std::move(plain)) { counted(); }
+  explicit Connection(std::unique_ptr<TlsStream> tls) : stream_(std::move(tls)) { counted(); }
+  ~Connection();
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
 
   beast::tcp_stream& tcp();
   // Runs f on the concrete stream (beast::tcp_stream& or TlsStream&).
@@ -70,6 +73,8 @@ class Connection {
   bool reused = false;
 
  private:
+  void counted();  // for portico_upstream_connections
+
   std::variant<beast::tcp_stream, std::unique_ptr<TlsStream>> stream_;
 };
 
@@ -78,9 +83,12 @@ class Connection {
 class ConnectionPool {
  public:
   explicit ConnectionPool(const UpstreamSettings& settings) : settings_(settings) {}
+  ~ConnectionPool() { clear(); }
+  ConnectionPool(const ConnectionPool&) = delete;
+  ConnectionPool& operator=(const ConnectionPool&) = delete;
   std::unique_ptr<Connection> take(const std::string& key);
   void give(const std::string& key, std::unique_ptr<Connection> connection);
-  void clear() { idle_.clear(); }
+  void clear();
 
  private:
   const UpstreamSettings& settings_;
