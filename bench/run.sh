@@ -100,6 +100,58 @@ for auth in header virtual-key; do
   echo "| $auth | $g_rps | $g_p50/$g_p99 | $cpu_us |" >> "$results"
 done
 
+# What observability costs: the same gateway with metrics off, on (the default), and on with
+# every request traced (OTLP to the mock, which answers any POST). One process each on core 0,
+# driven one at a time, three interleaved rounds, medians.
+obs_off_port=18201
+obs_traced_port=18202
+taskset -c 0 "$build/portico" --port $obs_off_port --threads 1 --no-access-log --log-level warn \
+  --data-dir "$data_dir" --metrics off &
+obs_off_pid=$!
+OTEL_EXPORTER_OTLP_ENDPOINT="http://127.0.0.1:$mock_port" OTEL_TRACES_SAMPLER=always_on \
+  taskset -c 0 "$build/portico" --port $obs_traced_port --threads 1 --no-access-log \
+  --log-level warn --data-dir "$data_dir" &
+obs_traced_pid=$!
+trap 'kill $mock_pid $gw_pid $obs_off_pid $obs_traced_pid 2>/dev/null || true; rm -rf "$data_dir"' EXIT
+for port in $obs_off_port $obs_traced_port; do
+  for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/" > /dev/null && break; sleep 0.05; done
+done
+ticks_of() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+declare -A obs_rps obs_cpu
+for round in 1 2 3; do
+  for mode in off on traced; do
+    case $mode in
+      off) port=$obs_off_port pid=$obs_off_pid ;;
+      on) port=$gw_port pid=$gw_pid ;;
+      traced) port=$obs_traced_port pid=$obs_traced_pid ;;
+    esac
+    before=$(ticks_of "$pid")
+    read -r g_rps _ _ g_n < <(run "http://127.0.0.1:$port/v1/chat/completions" "$plain_body" "$gw_headers" 32)
+    after=$(ticks_of "$pid")
+    obs_rps[$mode]+="$g_rps "
+    obs_cpu[$mode]+="$(awk -v t=$((after - before)) -v hz="$ticks" -v n="$g_n" 'BEGIN { printf "%.1f", n ? t * 1000000 / hz / n : 0 }') "
+  done
+done
+{
+  echo
+  echo "Observability cost, plain body, 32 connections, medians of 3 interleaved runs:"
+  echo
+  echo "| gateway | req/s | Portico CPU us/req |"
+  echo "|---|---|---|"
+  for mode in off on traced; do
+    label=$mode
+    [ "$mode" = off ] && label="metrics off"
+    [ "$mode" = on ] && label="metrics on (default)"
+    [ "$mode" = traced ] && label="metrics on, every request traced (OTLP)"
+    echo "| $label | $(tr ' ' '\n' <<< "${obs_rps[$mode]}" | grep . | median) | $(tr ' ' '\n' <<< "${obs_cpu[$mode]}" | grep . | median) |"
+  done
+  spans=$(curl -s "http://127.0.0.1:$obs_traced_port/metrics" |
+    awk '/^portico_trace_spans_(exported|dropped)_total/ { printf "%s=%s ", $1, $2 }')
+  echo
+  echo "Traced gateway's exporter after the runs: ${spans:-no span counters}"
+} >> "$results"
+
 # Latency at one connection with everything on one core: on this VM a wake-up across cores costs
 # far more than the gateway's own work, which would otherwise dominate the c=1 rows above.
 taskset -p -c 0 $mock_pid > /dev/null

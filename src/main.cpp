@@ -13,10 +13,16 @@
 #include "keys/keys_cli.hpp"
 #include "keys/price_table.hpp"
 #include "portico/custom_host_policy.hpp"
+#include "portico/gen_ai_names.hpp"
 #include "portico/provider_registry.hpp"
 #include "portico/server.hpp"
+#include "telemetry/exposition.hpp"
 #include "telemetry/json_log_formatter.hpp"
 #include "telemetry/metrics_observer.hpp"
+#include "telemetry/otlp_exporter.hpp"
+#include "telemetry/otlp_settings.hpp"
+#include "telemetry/trace_observer.hpp"
+#include "upstream/otlp_http_post.hpp"
 
 namespace {
 
@@ -302,7 +308,8 @@ void setUpLogging(const Settings& settings, spdlog::level::level_enum level) {
 }
 
 // The metrics observer, pricing answers with the same table virtual keys' budgets use.
-std::shared_ptr<portico::telemetry::MetricsObserver> makeMetrics(const Settings& settings) {
+std::shared_ptr<portico::telemetry::MetricsObserver> makeMetrics(
+    const Settings& settings, std::shared_ptr<portico::telemetry::OtlpExporter> exporter) {
   auto prices = std::make_shared<portico::keys::PriceTable>(
       settings.keys.prices_file.empty()
           ? portico::keys::PriceTable::builtIn()
@@ -312,7 +319,40 @@ std::shared_ptr<portico::telemetry::MetricsObserver> makeMetrics(const Settings&
   metrics.cost = [prices](std::string_view model, const portico::Usage& usage) {
     return prices->cost(model, usage);
   };
+  if (exporter) {
+    metrics.extra.push_back([exporter](std::string& out) {
+      portico::telemetry::Exposition text(out);
+      text.family("portico_trace_spans_exported_total", "counter",
+                  "Spans the OTLP collector accepted.");
+      text.sample("portico_trace_spans_exported_total", {}, exporter->exported());
+      text.family("portico_trace_spans_dropped_total", "counter",
+                  "Spans lost: the queue was full, or the collector refused or did not answer.");
+      text.sample("portico_trace_spans_dropped_total", {}, exporter->dropped());
+    });
+  }
   return std::make_shared<portico::telemetry::MetricsObserver>(std::move(metrics));
+}
+
+// Tracing, when the OTEL_* environment names an endpoint: the exporter's thread, the sampler
+// and the observer that makes the spans. Null when tracing is off.
+std::shared_ptr<portico::telemetry::OtlpExporter> startTracing(Settings& settings) {
+  namespace telemetry = portico::telemetry;
+  const auto otlp = telemetry::readOtlpSettings(telemetry::processEnvironment());
+  for (const auto& warning : otlp.warnings) {
+    spdlog::warn("{}", warning);
+  }
+  if (!otlp.enabled) {
+    return nullptr;
+  }
+  auto exporter = std::make_shared<telemetry::OtlpExporter>(
+      telemetry::exporterOptions(otlp),
+      portico::upstream::makeOtlpHttpPoster({.ca_file = otlp.ca_file}));
+  settings.server.trace_sampler = telemetry::makeSampler(otlp);
+  settings.server.observers.push_back(
+      std::make_shared<telemetry::TraceObserver>(exporter, portico::genAiProviderName));
+  // Not the endpoint itself: its query or user part may hold a credential.
+  spdlog::info("tracing on: spans go to the OTLP/HTTP endpoint in batches");
+  return exporter;
 }
 
 // A listener that serves some routes of the gateway's process (--admin-port, --metrics-port).
@@ -369,9 +409,11 @@ int main(int argc, char** argv) {
   portico::registerBuiltinProviders(*registry);
   std::unique_ptr<portico::keys::KeyRuntime> keys;
   std::vector<std::unique_ptr<portico::Server>> side_listeners;
+  std::shared_ptr<portico::telemetry::OtlpExporter> exporter;
   try {
+    exporter = startTracing(settings);
     if (settings.metrics) {
-      auto metrics = makeMetrics(settings);
+      auto metrics = makeMetrics(settings, exporter);
       settings.server.observers.push_back(metrics);
       settings.server.metrics = [metrics] { return metrics->render(); };
     }
@@ -427,6 +469,9 @@ int main(int argc, char** argv) {
   // last flush then writes.
   server.reset();
   side_listeners.clear();
+  if (exporter) {
+    exporter->stop();  // sends the last spans
+  }
   if (keys) {
     keys->stop();
   }
