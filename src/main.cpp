@@ -16,11 +16,13 @@
 #include "portico/gen_ai_names.hpp"
 #include "portico/provider_registry.hpp"
 #include "portico/server.hpp"
+#include "telemetry/console_api.hpp"
 #include "telemetry/exposition.hpp"
 #include "telemetry/json_log_formatter.hpp"
 #include "telemetry/metrics_observer.hpp"
 #include "telemetry/otlp_exporter.hpp"
 #include "telemetry/otlp_settings.hpp"
+#include "telemetry/recent_requests.hpp"
 #include "telemetry/trace_observer.hpp"
 #include "upstream/otlp_http_post.hpp"
 
@@ -307,13 +309,11 @@ void setUpLogging(const Settings& settings, spdlog::level::level_enum level) {
   spdlog::set_formatter(std::make_unique<portico::telemetry::JsonLogFormatter>());
 }
 
-// The metrics observer, pricing answers with the same table virtual keys' budgets use.
+// The metrics observer, with the trace exporter's counters when tracing is on.
 std::shared_ptr<portico::telemetry::MetricsObserver> makeMetrics(
-    const Settings& settings, std::shared_ptr<portico::telemetry::OtlpExporter> exporter) {
-  auto prices = std::make_shared<portico::keys::PriceTable>(
-      settings.keys.prices_file.empty()
-          ? portico::keys::PriceTable::builtIn()
-          : portico::keys::PriceTable::withOverrides(settings.keys.prices_file));
+    const Settings& settings,
+    std::shared_ptr<const portico::keys::PriceTable> prices,
+    std::shared_ptr<portico::telemetry::OtlpExporter> exporter) {
   portico::telemetry::MetricsSettings metrics;
   metrics.max_models = settings.metrics_max_models;
   metrics.cost = [prices](std::string_view model, const portico::Usage& usage) {
@@ -353,6 +353,21 @@ std::shared_ptr<portico::telemetry::OtlpExporter> startTracing(Settings& setting
   // Not the endpoint itself: its query or user part may hold a credential.
   spdlog::info("tracing on: spans go to the OTLP/HTTP endpoint in batches");
   return exporter;
+}
+
+// The console page (GET /console) and the recent-requests observer that feeds its table,
+// protected by the admin token when one is set.
+void addConsole(Settings& settings, std::shared_ptr<const portico::keys::PriceTable> prices) {
+  auto recent = std::make_shared<portico::telemetry::RecentRequests>(
+      200, [prices](std::string_view model, const portico::Usage& usage) -> std::optional<double> {
+        if (!prices->find(model)) {
+          return std::nullopt;
+        }
+        return prices->cost(model, usage);
+      });
+  settings.server.observers.push_back(recent);
+  settings.server.console = portico::telemetry::makeConsoleHandler(
+      {settings.server.metrics, recent.get(), settings.keys.admin_token});
 }
 
 // A listener that serves some routes of the gateway's process (--admin-port, --metrics-port).
@@ -412,11 +427,18 @@ int main(int argc, char** argv) {
   std::shared_ptr<portico::telemetry::OtlpExporter> exporter;
   try {
     exporter = startTracing(settings);
+    // Metrics and the console price answers with the table virtual keys' budgets use.
+    std::shared_ptr<const portico::keys::PriceTable> prices =
+        std::make_shared<portico::keys::PriceTable>(
+            settings.keys.prices_file.empty()
+                ? portico::keys::PriceTable::builtIn()
+                : portico::keys::PriceTable::withOverrides(settings.keys.prices_file));
     if (settings.metrics) {
-      auto metrics = makeMetrics(settings, exporter);
+      auto metrics = makeMetrics(settings, prices, exporter);
       settings.server.observers.push_back(metrics);
       settings.server.metrics = [metrics] { return metrics->render(); };
     }
+    addConsole(settings, prices);
     keys = openKeys(settings, *registry);
     if (keys) {
       keys->attach(settings.server);

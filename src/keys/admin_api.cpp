@@ -1,6 +1,5 @@
 #include "keys/admin_api.hpp"
 
-#include <openssl/crypto.h>
 #include <spdlog/spdlog.h>
 
 #include <exception>
@@ -9,6 +8,7 @@
 #include <utility>
 #include <vector>
 
+#include "portico/bearer_token.hpp"
 #include "portico/json_parse.hpp"
 
 namespace portico::keys {
@@ -17,7 +17,6 @@ namespace {
 using nlohmann::json;
 
 constexpr std::string_view kPrefix = "/admin/v1/";
-constexpr std::string_view kBearer = "bearer ";
 
 AdminAnswer answer(int status, json body) { return AdminAnswer{status, std::move(body)}; }
 
@@ -35,32 +34,6 @@ AdminAnswer routeNotFound(std::string_view path) {
 AdminAnswer methodNotAllowed(std::string_view method, std::string_view path) {
   return answer(errors::failure(
       405, "Method " + std::string(method) + " is not allowed on " + std::string(path)));
-}
-
-bool startsWithNoCase(std::string_view text, std::string_view prefix) {
-  if (text.size() < prefix.size()) return false;
-  for (std::size_t i = 0; i < prefix.size(); ++i) {
-    const char c = text[i] >= 'A' && text[i] <= 'Z' ? static_cast<char>(text[i] + 32) : text[i];
-    if (c != prefix[i]) return false;
-  }
-  return true;
-}
-
-// Constant time in the token's content: the lengths are compared without an early exit and the
-// bytes always over the expected token's length (CRYPTO_memcmp does not stop at a difference).
-bool tokenMatches(std::string_view given, std::string_view expected) {
-  const bool same_length = given.size() == expected.size();
-  const std::string_view probe = same_length ? given : expected;
-  const bool same_bytes = CRYPTO_memcmp(probe.data(), expected.data(), expected.size()) == 0;
-  return same_length & same_bytes & !expected.empty();
-}
-
-std::optional<std::string_view> bearerToken(std::string_view authorization) {
-  if (!startsWithNoCase(authorization, kBearer)) return std::nullopt;
-  std::string_view token = authorization.substr(kBearer.size());
-  while (!token.empty() && (token.front() == ' ' || token.front() == '\t')) token.remove_prefix(1);
-  while (!token.empty() && (token.back() == ' ' || token.back() == '\t')) token.remove_suffix(1);
-  return token;
 }
 
 int hexValue(char c) {
@@ -239,7 +212,7 @@ AdminAnswer AdminApi::handle(std::string_view method,
                              std::string_view authorization,
                              std::string_view body) const {
   // A missing header is compared like a wrong token: the same work either way.
-  if (!tokenMatches(bearerToken(authorization).value_or(""), token_)) return unauthorized();
+  if (!bearerMatches(authorization, token_)) return unauthorized();
   if (!path.starts_with(kPrefix)) return routeNotFound(path);
   auto parts = segments(path.substr(kPrefix.size()));
   if (!parts) return routeNotFound(path);

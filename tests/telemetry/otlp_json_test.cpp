@@ -81,7 +81,7 @@ TEST(OtlpJson, BytesThatAreNotUtf8AreReplacedNotSent) {
   span.name = std::string("POST /v1/\xff\xfe");
   const std::string body = encodeOtlpTraces({span}, {}, {"portico", "0.1.0"});
   EXPECT_EQ(body.find('\xff'), std::string::npos);
-  EXPECT_NO_THROW((void)json::parse(body));
+  EXPECT_TRUE(json::accept(body));
 }
 
 TEST(OtlpJson, ManySpansInOneScope) {
