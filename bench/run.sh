@@ -101,10 +101,15 @@ for auth in header virtual-key; do
 done
 
 # What observability costs: the same gateway with metrics off, on (the default), and on with
-# every request traced (OTLP to the mock, which answers any POST). One process each on core 0,
-# driven one at a time, three interleaved rounds, medians.
+# every request traced (OTLP to the mock, which answers any POST). A fresh process each on
+# core 0 (not the one the runs above warmed), driven one at a time, three interleaved rounds,
+# medians.
 obs_off_port=18201
 obs_traced_port=18202
+obs_on_port=18203
+taskset -c 0 "$build/portico" --port $obs_on_port --threads 1 --no-access-log --log-level warn \
+  --data-dir "$data_dir" &
+obs_on_pid=$!
 taskset -c 0 "$build/portico" --port $obs_off_port --threads 1 --no-access-log --log-level warn \
   --data-dir "$data_dir" --metrics off &
 obs_off_pid=$!
@@ -112,8 +117,8 @@ OTEL_EXPORTER_OTLP_ENDPOINT="http://127.0.0.1:$mock_port" OTEL_TRACES_SAMPLER=al
   taskset -c 0 "$build/portico" --port $obs_traced_port --threads 1 --no-access-log \
   --log-level warn --data-dir "$data_dir" &
 obs_traced_pid=$!
-trap 'kill $mock_pid $gw_pid $obs_off_pid $obs_traced_pid 2>/dev/null || true; rm -rf "$data_dir"' EXIT
-for port in $obs_off_port $obs_traced_port; do
+trap 'kill $mock_pid $gw_pid $obs_off_pid $obs_on_pid $obs_traced_pid 2>/dev/null || true; rm -rf "$data_dir"' EXIT
+for port in $obs_off_port $obs_on_port $obs_traced_port; do
   for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/" > /dev/null && break; sleep 0.05; done
 done
 ticks_of() { awk '{print $14 + $15}' "/proc/$1/stat"; }
@@ -123,7 +128,7 @@ for round in 1 2 3; do
   for mode in off on traced; do
     case $mode in
       off) port=$obs_off_port pid=$obs_off_pid ;;
-      on) port=$gw_port pid=$gw_pid ;;
+      on) port=$obs_on_port pid=$obs_on_pid ;;
       traced) port=$obs_traced_port pid=$obs_traced_pid ;;
     esac
     before=$(ticks_of "$pid")
