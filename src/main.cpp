@@ -355,9 +355,18 @@ std::shared_ptr<portico::telemetry::OtlpExporter> startTracing(Settings& setting
   return exporter;
 }
 
+bool isLoopback(const std::string& host) {
+  return host == "127.0.0.1" || host == "::1" || host == "localhost" || host.starts_with("127.");
+}
+
 // The console page (GET /console) and the recent-requests observer that feeds its table,
-// protected by the admin token when one is set.
+// protected by the admin token when one is set. Without a token it is served only on a
+// loopback listener: its data (paths, models, key names) is not for the network at large.
 void addConsole(Settings& settings, std::shared_ptr<const portico::keys::PriceTable> prices) {
+  if (settings.keys.admin_token.empty() && !isLoopback(settings.server.host)) {
+    spdlog::info("console off: set PORTICO_ADMIN_TOKEN to serve it on {}", settings.server.host);
+    return;
+  }
   auto recent = std::make_shared<portico::telemetry::RecentRequests>(
       200, [prices](std::string_view model, const portico::Usage& usage) -> std::optional<double> {
         if (!prices->find(model)) {
@@ -398,8 +407,11 @@ int main(int argc, char** argv) {
   Settings settings;
   try {
     settings = loadSettings(argc, argv);
-    if (settings.metrics_port != 0 && settings.metrics_port == settings.admin_port) {
-      throw std::invalid_argument("--metrics-port and --admin-port must differ");
+    // Listeners share ports by SO_REUSEPORT: two on one port would split its connections.
+    const auto port = settings.server.port;
+    if ((settings.metrics_port != 0 && settings.metrics_port == settings.admin_port) ||
+        (port != 0 && (settings.metrics_port == port || settings.admin_port == port))) {
+      throw std::invalid_argument("--port, --metrics-port and --admin-port must all differ");
     }
   } catch (const std::exception& e) {
     std::cerr << "portico: " << e.what() << "\n\n" << kUsage;
@@ -425,6 +437,10 @@ int main(int argc, char** argv) {
   std::unique_ptr<portico::keys::KeyRuntime> keys;
   std::vector<std::unique_ptr<portico::Server>> side_listeners;
   std::shared_ptr<portico::telemetry::OtlpExporter> exporter;
+  // /ready on the side listeners (started first) waits for the gateway's own listener; the key
+  // store, when there is one, is open before anything listens.
+  auto gateway_started = std::make_shared<std::atomic<bool>>(false);
+  settings.server.ready = [gateway_started] { return gateway_started->load(); };
   try {
     exporter = startTracing(settings);
     // Metrics and the console price answers with the table virtual keys' budgets use.
@@ -466,6 +482,7 @@ int main(int argc, char** argv) {
       listener->start();
     }
     server->start();
+    gateway_started->store(true);
   } catch (const std::exception& e) {
     spdlog::critical("{}", e.what());
     return 1;

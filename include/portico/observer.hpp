@@ -12,6 +12,13 @@
 
 namespace portico {
 
+// Client-chosen text (a model name, a trace id) as observers see it: cut to a bound, so that no
+// log line, label, span or console row holds a client's megabytes.
+constexpr std::size_t kMaxObservedText = 256;
+inline std::string_view observedText(std::string_view text) {
+  return text.substr(0, kMaxObservedText);
+}
+
 // W3C trace context of one request (https://www.w3.org/TR/trace-context/): the client's
 // traceparent continued, or a new trace. Ids are random; all zero means unset.
 struct TraceContext {

@@ -12,8 +12,8 @@ namespace portico::keys {
 
 // The one background thread of virtual keys, so the request path never waits on the store:
 // it reloads the index when the store's generation moves (a CLI change is seen within
-// `poll`; the admin API calls notify() and is seen at once) and flushes recorded usage every
-// `flush` (what a crash can lose). stop() flushes a last time.
+// `poll`; the admin API reloads the index itself before it answers) and flushes recorded usage
+// every `flush` (what a crash can lose). stop() flushes a last time.
 class KeyKeeper {
  public:
   KeyKeeper(KeyStore& store,

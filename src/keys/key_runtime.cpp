@@ -24,7 +24,11 @@ struct KeyRuntime::Parts {
         admin_token(settings.admin_token) {
     index.reload(/*strict=*/true);  // refuses to start when secrets do not open
     if (!admin_token.empty()) {
-      admin = std::make_unique<AdminApi>(service, admin_token, [this] { keeper.notify(); });
+      // The change is in the index before the admin API answers: a client that just created
+      // (or disabled) a key sees it on its next request. reload() is serialised with the
+      // keeper's own.
+      admin = std::make_unique<AdminApi>(service, admin_token,
+                                         [this] { index.reload(/*strict=*/false); });
     }
     keeper.start();
   }

@@ -1,5 +1,7 @@
 #include "proxy/attempt.hpp"
 
+#include <algorithm>
+
 #include "http/answer_headers.hpp"
 #include "portico/content_encoding.hpp"
 #include "portico/openai_wire.hpp"
@@ -54,12 +56,18 @@ void propagateTrace(const RequestState& state,
   if (state.worker.options.trace_sampler) {
     setHeader(request.headers, "traceparent",
               telemetry::formatTraceparent(trace.trace_id, info.span_id, trace.sampled));
-  } else if (auto incoming = findHeader(client_headers, "traceparent")) {
+  } else if (auto incoming = findHeader(client_headers, "traceparent");
+             incoming && telemetry::parseTraceparent(*incoming)) {
     setHeader(request.headers, "traceparent", std::string(*incoming));
   } else {
     return;
   }
-  if (!trace.tracestate.empty() && trace.tracestate.size() <= 512) {
+  // tracestate is opaque to us: passed on only when it is short printable ASCII, so that a
+  // client's odd bytes cannot make the upstream client refuse the request.
+  const bool printable = std::all_of(trace.tracestate.begin(), trace.tracestate.end(), [](char c) {
+    return static_cast<unsigned char>(c) >= 0x20 && static_cast<unsigned char>(c) < 0x7f;
+  });
+  if (!trace.tracestate.empty() && trace.tracestate.size() <= 512 && printable) {
     setHeader(request.headers, "tracestate", std::string(trace.tracestate));
   }
 }
@@ -78,6 +86,7 @@ Attempt failedAttempt(const upstream::Failure& failure, const Target& target) {
 Attempt erroredAttempt(const GatewayError& error, const Target& target) {
   Attempt attempt = fromError(error, "");
   attempt.reply.provider = target.provider;
+  attempt.error_type = "gateway";  // refused here: no answer of the upstream's reached the client
   return attempt;
 }
 

@@ -77,7 +77,7 @@ RequestOutcome outcomeOf(const Attempt& attempt) {
   RequestOutcome outcome;
   outcome.status = reply.status;
   outcome.provider = reply.provider;
-  outcome.model = reply.model;
+  outcome.model = observedText(reply.model);
   outcome.option_index = attempt.option_index;
   outcome.cache_status = attempt.cache_status;
   outcome.retry_count = attempt.retry_count;

@@ -44,7 +44,8 @@ Awaitable<Attempt> tryWithRetries(RequestState& state,
   std::chrono::milliseconds waited{0};
   Attempt attempt;
   for (int retries = 0;; ++retries) {
-    AttemptInfo info{target.provider, leaf.model(), option_index, retries, Clock::now()};
+    AttemptInfo info{target.provider, observedText(leaf.model()), option_index, retries,
+                     Clock::now()};
     info.span_id = telemetry::newSpanId(state.worker.random);
     state.worker.observers.attemptStarted(state.info, info);
     attempt = co_await runAttempt(state, adapter, leaf, target, info);
@@ -161,8 +162,9 @@ Awaitable<Attempt> callLeaf(RequestState& state,
   if (!grant) {
     co_return fromError(grant.error(), std::move(option_index));
   }
-  if (*grant) {
-    state.info.virtual_key = (*grant)->name();
+  if (!state.in_key_config) {
+    // The leaf that answers names the key (a fallback past a keyed target is not that key's).
+    state.info.virtual_key = *grant ? std::string(observedText((*grant)->name())) : "";
   }
   if (*grant && (*grant)->config() != nullptr && !state.in_key_config) {
     co_return co_await walkKeyConfig(state, *(*grant)->config(), virtual_key, settings,

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <chrono>
+#include <exception>
 #include <vector>
 
 #include "portico/observer.hpp"
@@ -8,47 +9,59 @@
 namespace portico::proxy {
 
 // The observers of one worker, called in order. No allocation, no lock: a vector of pointers
-// fixed at start-up.
+// fixed at start-up. An observer that throws (out of memory copying a string) neither fails
+// the request nor keeps the observers after it from seeing the call.
 class ObserverList {
  public:
   void add(Observer* observer) { observers_.push_back(observer); }
   bool empty() const { return observers_.empty(); }
 
   void requestStarted(const RequestInfo& r) const {
-    for (auto* o : observers_) o->requestStarted(r);
+    each([&](Observer* o) { o->requestStarted(r); });
   }
   void attemptStarted(const RequestInfo& r, const AttemptInfo& a) const {
-    for (auto* o : observers_) o->attemptStarted(r, a);
+    each([&](Observer* o) { o->attemptStarted(r, a); });
   }
   void upstreamAnswered(const RequestInfo& r, const AttemptInfo& a) const {
-    for (auto* o : observers_) o->upstreamAnswered(r, a);
+    each([&](Observer* o) { o->upstreamAnswered(r, a); });
   }
   void firstByte(const RequestInfo& r, const AttemptInfo& a) const {
-    for (auto* o : observers_) o->firstByte(r, a);
+    each([&](Observer* o) { o->firstByte(r, a); });
   }
   void attemptEnded(const RequestInfo& r, const AttemptInfo& a) const {
-    for (auto* o : observers_) o->attemptEnded(r, a);
+    each([&](Observer* o) { o->attemptEnded(r, a); });
   }
   void retrying(const RequestInfo& r, const AttemptInfo& a, std::chrono::milliseconds d) const {
-    for (auto* o : observers_) o->retrying(r, a, d);
+    each([&](Observer* o) { o->retrying(r, a, d); });
   }
   void fellBack(const RequestInfo& r,
                 std::string_view provider,
                 std::string_view from_index,
                 int status) const {
-    for (auto* o : observers_) o->fellBack(r, provider, from_index, status);
+    each([&](Observer* o) { o->fellBack(r, provider, from_index, status); });
   }
   void cacheLooked(const RequestInfo& r, std::string_view status) const {
-    for (auto* o : observers_) o->cacheLooked(r, status);
+    each([&](Observer* o) { o->cacheLooked(r, status); });
   }
   void streamStarted(const RequestInfo& r) const {
-    for (auto* o : observers_) o->streamStarted(r);
+    each([&](Observer* o) { o->streamStarted(r); });
   }
   void requestEnded(const RequestInfo& r, const RequestOutcome& outcome) const {
-    for (auto* o : observers_) o->requestEnded(r, outcome);
+    each([&](Observer* o) { o->requestEnded(r, outcome); });
   }
 
  private:
+  template <class Call>
+  void each(const Call& call) const {
+    for (auto* o : observers_) {
+      try {
+        call(o);
+      } catch (const std::exception&) {
+        // Nothing to do on the request path; the observer lost one event.
+      }
+    }
+  }
+
   std::vector<Observer*> observers_;
 };
 

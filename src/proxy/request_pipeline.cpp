@@ -75,7 +75,7 @@ Awaitable<Attempt> runPipeline(WorkerContext& worker,
     co_return fromError(ctx.error(), "");
   }
   trace_id = ctx->trace_id;
-  info.trace_id = trace_id;
+  info.trace_id = observedText(trace_id);
   auto body = readBody(request);
   if (!body) {
     Attempt attempt = fromError(body.error(), "");

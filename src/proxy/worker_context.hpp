@@ -16,13 +16,22 @@ class ResponseCache;
 
 namespace portico::proxy {
 
+inline std::mt19937_64 seededRandom() {
+  std::random_device device;
+  std::seed_seq seed{device(), device(), device(), device(),
+                     device(), device(), device(), device()};
+  return std::mt19937_64(seed);
+}
+
 // Per-worker state the request path needs. Touched only from its worker's thread.
 struct WorkerContext {
   const ServerOptions& options;
   const ProviderRegistry& registry;
   const RouteContextOptions& route_options;
   upstream::Client& client;
-  std::mt19937_64 random{std::random_device{}()};
+  // Seeded with 256 bits: trace and span ids come from it, and one 32-bit seed would give a
+  // fleet of workers colliding id sequences.
+  std::mt19937_64 random{seededRandom()};
   TokenCache tokens;
   // The server's response cache, shared by all workers (thread-safe); null: caching off.
   routing::ResponseCache* cache = nullptr;

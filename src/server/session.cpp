@@ -155,6 +155,29 @@ Awaitable<bool> serveRequest(Worker& worker,
   co_return ok&& keep_alive;
 }
 
+// A session's place in the worker's set and in the connection gauges, for exactly as long as
+// the session runs, however it ends (an exception included: drain must never see it after).
+class SessionRegistration {
+ public:
+  SessionRegistration(Worker& worker, Worker::SessionEntry& entry)
+      : worker_(worker), entry_(entry) {
+    worker_.sessions.insert(&entry_);
+    auto& counts = telemetry::connectionCounts();
+    telemetry::countUp(counts.client_open);
+    telemetry::countUp(counts.client_accepted);
+  }
+  ~SessionRegistration() {
+    worker_.sessions.erase(&entry_);
+    telemetry::countUp(telemetry::connectionCounts().client_open, -1);
+  }
+  SessionRegistration(const SessionRegistration&) = delete;
+  SessionRegistration& operator=(const SessionRegistration&) = delete;
+
+ private:
+  Worker& worker_;
+  Worker::SessionEntry& entry_;
+};
+
 }  // namespace
 
 Worker::Worker(const ServerOptions& server_options,
@@ -172,10 +195,7 @@ Awaitable<void> runSession(Worker& worker, tcp::socket socket) {
       stream, edge::ReaderLimits{options.max_header_bytes, options.max_body_bytes,
                                  options.request_read_timeout, options.keep_alive_timeout});
   Worker::SessionEntry entry{&stream, false};
-  worker.sessions.insert(&entry);
-  auto& counts = telemetry::connectionCounts();
-  telemetry::countUp(counts.client_open);
-  telemetry::countUp(counts.client_accepted);
+  const SessionRegistration registration(worker, entry);
   for (;;) {
     entry.busy = false;
     if (worker.draining) {
@@ -189,8 +209,6 @@ Awaitable<void> runSession(Worker& worker, tcp::socket socket) {
       break;
     }
   }
-  worker.sessions.erase(&entry);
-  telemetry::countUp(telemetry::connectionCounts().client_open, -1);
   beast::error_code ignored;
   stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
   stream.close();

@@ -1,5 +1,6 @@
 #include "telemetry/label_values.hpp"
 
+#include <algorithm>
 #include <bit>
 #include <functional>
 
@@ -7,6 +8,21 @@ namespace portico::telemetry {
 namespace {
 
 constexpr std::size_t kMaxValueBytes = 200;
+
+bool unprintable(char c) {
+  return static_cast<unsigned char>(c) < 0x20 || static_cast<unsigned char>(c) >= 0x7f;
+}
+
+// The value as it is kept; `scratch` holds it when it had to change.
+std::string_view normalised(std::string_view value, std::string& scratch) {
+  value = value.substr(0, kMaxValueBytes);
+  if (std::none_of(value.begin(), value.end(), unprintable)) {
+    return value;
+  }
+  scratch.assign(value);
+  std::replace_if(scratch.begin(), scratch.end(), unprintable, '_');
+  return scratch;
+}
 
 }  // namespace
 
@@ -30,8 +46,19 @@ std::uint32_t LabelValues::find(std::string_view value, std::size_t& slot) const
   }
 }
 
+std::uint32_t LabelValues::existingId(std::string_view value) const {
+  std::string scratch;
+  value = normalised(value, scratch);
+  std::size_t slot = 0;
+  return value == "other" ? kOther : find(value, slot);
+}
+
 std::uint32_t LabelValues::idOf(std::string_view value) {
-  value = value.substr(0, kMaxValueBytes);
+  std::string scratch;
+  value = normalised(value, scratch);
+  if (value == "other") {
+    return kOther;
+  }
   std::size_t slot = 0;
   if (const auto id = find(value, slot); id != kOther) {
     return id;

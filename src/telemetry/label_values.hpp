@@ -21,8 +21,13 @@ class LabelValues {
   LabelValues(const LabelValues&) = delete;
   LabelValues& operator=(const LabelValues&) = delete;
 
-  // The id of `value` (at most 200 bytes of it are kept), or kOther once the cap is reached.
+  // The id of `value`, or kOther once the cap is reached. Values are kept as the exposition
+  // will show them (at most 200 bytes, bytes outside printable ASCII as '_'), so two values
+  // that would render alike share one id; a value spelled "other" is kOther.
   std::uint32_t idOf(std::string_view value);
+  // The id of a value seen before, else kOther; never adds one (for values a client can
+  // invent that did not prove real, so that they cannot use up the cap).
+  std::uint32_t existingId(std::string_view value) const;
   // The value of `id`: "other" for kOther.
   std::string_view nameOf(std::uint32_t id) const;
 

@@ -30,8 +30,9 @@ constexpr std::uint32_t keyPart(std::uint64_t key, int index) {
 }
 
 // A fixed table of labelled series, `Cells` counters each, found by open addressing. Several
-// threads may add at once (inserts are a compare-and-swap of the key); a full table drops
-// the add and counts it.
+// threads may add at once (inserts are a compare-and-swap of the key). A key that finds no
+// place within kMaxProbes slots (a table nearly full) is dropped and counted, so a new series
+// never costs a scan of the whole table on the request path.
 template <std::size_t Cells>
 class SeriesTable {
  public:
@@ -46,7 +47,8 @@ class SeriesTable {
   // The cells of `key`, inserted when new; null when the table is full.
   std::array<std::atomic<std::uint64_t>, Cells>* cells(std::uint64_t key) {
     std::size_t slot = (key * 0x9E3779B97F4A7C15ull) >> 40 & mask_;
-    for (std::size_t probes = 0; probes <= mask_; ++probes) {
+    constexpr std::size_t kMaxProbes = 32;
+    for (std::size_t probes = 0; probes < kMaxProbes && probes <= mask_; ++probes) {
       Entry& entry = entries_[slot];
       std::uint64_t seen = entry.key.load(std::memory_order_acquire);
       if (seen == key) {
@@ -125,14 +127,21 @@ enum Scalar : std::size_t {
 };
 
 struct Shard {
-  SeriesTable<1> requests{2048};          // endpoint|status class, provider, model, virtual key
-  SeriesTable<kTokenCells> tokens{1024};  // 0, provider, model, virtual key
+  SeriesTable<1> requests{4096};          // endpoint|status class, provider, model, virtual key
+  SeriesTable<kTokenCells> tokens{2048};  // 0, provider, model, virtual key
   HistogramTable request_duration{512};   // endpoint, provider, model
   HistogramTable upstream_duration{512};  // 0, provider, model
   HistogramTable first_token{512};        // 0, provider, model
   SeriesTable<1> attempts{1024};          // outcome, provider
   SeriesTable<kProviderCells> provider_events{256};  // 0, provider
   std::array<std::atomic<std::int64_t>, kScalars> scalars{};
+
+  // Adds that found no place in their table.
+  std::uint64_t droppedSeries() const {
+    return requests.dropped() + tokens.dropped() + request_duration.dropped() +
+           upstream_duration.dropped() + first_token.dropped() + attempts.dropped() +
+           provider_events.dropped();
+  }
 };
 
 // Every thread's shard, allocated when the thread first counts.

@@ -1,5 +1,7 @@
 #include "telemetry/metrics_observer.hpp"
 
+#include <algorithm>
+
 #include "telemetry/metric_labels.hpp"
 
 namespace portico::telemetry {
@@ -12,8 +14,14 @@ std::uint64_t micros(Clock::duration elapsed) {
   return us > 0 ? static_cast<std::uint64_t>(us) : 0;
 }
 
+// An upstream (a client-chosen custom host, even) reports whatever counts it likes: one answer
+// adds at most a billion tokens and a million dollars, so the counters cannot wrap.
+constexpr std::int64_t kMaxTokensPerAnswer = 1'000'000'000;
+constexpr double kMaxUsdPerAnswer = 1e6;
+
 std::uint64_t tokens(const std::optional<std::int64_t>& count) {
-  return count && *count > 0 ? static_cast<std::uint64_t>(*count) : 0;
+  return count && *count > 0 ? static_cast<std::uint64_t>(std::min(*count, kMaxTokensPerAnswer))
+                             : 0;
 }
 
 }  // namespace
@@ -23,8 +31,16 @@ MetricsObserver::MetricsObserver(MetricsSettings settings)
       models_(settings_.max_models),
       keys_(settings_.max_virtual_keys) {}
 
-std::uint64_t MetricsObserver::modelKey(std::string_view provider, std::string_view model) {
-  return seriesKey(0, providers_.idOf(provider), models_.idOf(model), 0);
+// A model becomes a label value once an upstream answered it with a 2xx; before that (a
+// client's invented name, a 404) it counts under "other", so junk cannot use up the cap.
+std::uint32_t MetricsObserver::modelId(std::string_view model, int status) {
+  return status >= 200 && status < 300 ? models_.idOf(model) : models_.existingId(model);
+}
+
+std::uint64_t MetricsObserver::modelKey(std::string_view provider,
+                                        std::string_view model,
+                                        int status) {
+  return seriesKey(0, providers_.idOf(provider), modelId(model, status), 0);
 }
 
 void MetricsObserver::requestStarted(const RequestInfo& request) {
@@ -34,22 +50,24 @@ void MetricsObserver::requestStarted(const RequestInfo& request) {
 }
 
 void MetricsObserver::upstreamAnswered(const RequestInfo&, const AttemptInfo& attempt) {
-  observeMicros(store_.local().upstream_duration, modelKey(attempt.provider, attempt.model),
+  observeMicros(store_.local().upstream_duration,
+                modelKey(attempt.provider, attempt.model, attempt.status),
                 micros(Clock::now() - attempt.started));
 }
 
 void MetricsObserver::firstByte(const RequestInfo& request, const AttemptInfo& attempt) {
-  observeMicros(store_.local().first_token, modelKey(attempt.provider, attempt.model),
+  observeMicros(store_.local().first_token, modelKey(attempt.provider, attempt.model, 200),
                 micros(Clock::now() - request.started));
 }
 
 void MetricsObserver::attemptEnded(const RequestInfo&, const AttemptInfo& attempt) {
   Shard& shard = store_.local();
   const std::uint32_t provider = providers_.idOf(attempt.provider);
-  const std::string_view outcome =
-      attempt.status > 0
-          ? statusClassLabel(statusClass(attempt.status))
-          : (attempt.error_type.empty() ? std::string_view("error") : attempt.error_type);
+  // Why the attempt failed wins over the status of a header that came before the failure.
+  const std::string_view outcome = !attempt.error_type.empty() ? attempt.error_type
+                                   : attempt.status > 0
+                                       ? statusClassLabel(statusClass(attempt.status))
+                                       : std::string_view("gateway");
   shard.attempts.add(seriesKey(outcomes_.idOf(outcome), provider, 0, 0), 0, 1);
   if (attempt.error_type == "timeout") {
     shard.provider_events.add(seriesKey(0, provider, 0, 0), kTimeouts, 1);
@@ -87,7 +105,7 @@ void MetricsObserver::requestEnded(const RequestInfo& request, const RequestOutc
   Shard& shard = store_.local();
   const auto endpoint = static_cast<std::uint32_t>(request.endpoint);
   const std::uint32_t provider = providers_.idOf(outcome.provider);
-  const std::uint32_t model = models_.idOf(outcome.model);
+  const std::uint32_t model = modelId(outcome.model, outcome.status);
   const std::uint32_t key = keys_.idOf(request.virtual_key);
   shard.requests.add(seriesKey(endpoint * 8 + statusClass(outcome.status), provider, model, key), 0,
                      1);
@@ -102,8 +120,8 @@ void MetricsObserver::requestEnded(const RequestInfo& request, const RequestOutc
       (*cells)[kCachedInput].fetch_add(tokens(usage.cached_tokens), std::memory_order_relaxed);
       (*cells)[kReasoning].fetch_add(tokens(usage.reasoning_tokens), std::memory_order_relaxed);
       if (settings_.cost) {
-        const double usd = settings_.cost(outcome.model, usage);
-        if (usd > 0) {
+        const double usd = std::min(settings_.cost(outcome.model, usage), kMaxUsdPerAnswer);
+        if (usd > 0) {  // false for NaN too
           (*cells)[kCostNanoUsd].fetch_add(static_cast<std::uint64_t>(usd * 1e9),
                                            std::memory_order_relaxed);
         }

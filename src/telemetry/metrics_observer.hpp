@@ -46,7 +46,8 @@ class MetricsObserver final : public Observer {
   std::string render() const;
 
  private:
-  std::uint64_t modelKey(std::string_view provider, std::string_view model);
+  std::uint32_t modelId(std::string_view model, int status);
+  std::uint64_t modelKey(std::string_view provider, std::string_view model, int status);
 
   MetricsSettings settings_;
   MetricStore store_;

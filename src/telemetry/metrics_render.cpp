@@ -1,6 +1,7 @@
 // MetricsObserver::render: the shards summed into Prometheus' text format.
 #include <openssl/opensslv.h>
 
+#include <algorithm>
 #include <boost/version.hpp>
 #include <map>
 
@@ -74,11 +75,13 @@ void connectionGauges(Exposition& out) {
   const ConnectionTotals totals = sumConnectionCounts();
   out.family("portico_client_connections", "gauge", "Client connections open now.");
   out.sample("portico_client_connections", {}, totals.client_open);
-  out.family("portico_client_connections_total", "counter", "Client connections accepted.");
-  out.sample("portico_client_connections_total", {}, totals.client_accepted);
+  out.family("portico_client_connections_accepted_total", "counter",
+             "Client connections accepted.");
+  out.sample("portico_client_connections_accepted_total", {}, totals.client_accepted);
   out.family("portico_upstream_connections", "gauge",
-             "Upstream connections now: open (in use or idle) and idle in the pools.");
-  out.sample("portico_upstream_connections", {{"state", "open"}}, totals.upstream_open);
+             "Upstream connections now: active (carrying a request) and idle in the pools.");
+  out.sample("portico_upstream_connections", {{"state", "active"}},
+             std::max<std::int64_t>(0, totals.upstream_open - totals.upstream_idle));
   out.sample("portico_upstream_connections", {{"state", "idle"}}, totals.upstream_idle);
   out.family("portico_upstream_connections_created_total", "counter",
              "Upstream connections opened (TCP, and TLS where the upstream is https).");
@@ -183,6 +186,13 @@ std::string MetricsObserver::render() const {
   out.family("portico_streams_in_flight", "gauge", "Streamed answers being relayed now.");
   out.sample("portico_streams_in_flight", {}, sumScalar(shards, kStreamsInFlight));
   connectionGauges(out);
+  std::uint64_t dropped = 0;
+  for (const Shard* shard : shards) {
+    dropped += shard->droppedSeries();
+  }
+  out.family("portico_metric_series_dropped_total", "counter",
+             "Counts lost because their series table had no room (should stay 0).");
+  out.sample("portico_metric_series_dropped_total", {}, dropped);
 
   out.family("portico_build_info", "gauge",
              "Portico's version and the libraries it was built with.");

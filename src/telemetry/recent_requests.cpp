@@ -107,7 +107,7 @@ void RecentRequests::requestEnded(const RequestInfo& request, const RequestOutco
     record.output_tokens = countOf(outcome.usage->completion_tokens);
     record.cached_tokens = countOf(outcome.usage->cached_tokens);
     record.reasoning_tokens = countOf(outcome.usage->reasoning_tokens);
-    if (cost_) {
+    if (cost_ && outcome.cache_status != "HIT") {  // a cached answer cost nothing upstream
       const auto cost = cost_(outcome.model, *outcome.usage);
       if (cost && *cost >= 0) record.cost_usd = *cost;
     }

@@ -193,7 +193,9 @@ TEST(MetricsEndToEnd, AScrapeAfterEveryKindOfTrafficPassesPromtoolAndAddsUp) {
   EXPECT_EQ(total(text, "portico_requests_in_flight"), 0);
   EXPECT_EQ(total(text, "portico_streams_in_flight"), 0);
   EXPECT_GE(total(text, "portico_upstream_connections_created_total"), 1);
-  EXPECT_GE(total(text, "portico_client_connections_total"), sent);
+  EXPECT_GE(total(text, "portico_client_connections_accepted_total"), sent);
+  EXPECT_EQ(total(text, "portico_metric_series_dropped_total"), 0);
+  EXPECT_EQ(total(text, "portico_upstream_connections", {"state=\"active\""}), 0);
   EXPECT_EQ(total(text, "portico_build_info"), 1);
   // Keys never reach the metrics.
   EXPECT_EQ(text.find("sk-metrics-test"), std::string::npos);

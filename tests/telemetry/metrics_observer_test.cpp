@@ -190,7 +190,7 @@ TEST(MetricsObserver, CountsFromManyThreadsAddUp) {
       for (int i = 0; i < kEach; ++i) {
         RequestInfo request = gatewayRequest(start);
         metrics.requestStarted(request);
-        metrics.requestEnded(request, answered(i % 2 ? 200 : 500, "gpt-4o", start));
+        metrics.requestEnded(request, answered(i % 2 ? 500 : 200, "gpt-4o", start));
       }
     });
   }
@@ -220,6 +220,39 @@ TEST(MetricsObserver, RequestsTheServerAnsweredItselfAreNotGatewayRequests) {
   EXPECT_EQ(sampleValue(text, "portico_requests_in_flight"), 0);
   EXPECT_NE(text.find("portico_build_info{version=\""), std::string::npos);
   EXPECT_NE(text.find("\nprocess_resident_memory_bytes "), std::string::npos);
+}
+
+TEST(MetricsObserver, AModelNoUpstreamAcceptedCountsAsOtherAndTakesNoPlace) {
+  MetricsSettings settings;
+  settings.max_models = 1;
+  MetricsObserver metrics(std::move(settings));
+  const auto start = Clock::now();
+  for (const auto& [status, model] : std::vector<std::pair<int, const char*>>{
+           {404, "junk-1"}, {404, "junk-2"}, {200, "gpt-4o"}, {500, "gpt-4o"}}) {
+    RequestInfo request = gatewayRequest(start);
+    metrics.requestStarted(request);
+    metrics.requestEnded(request, answered(status, model, start));
+  }
+  const std::string text = metrics.render();
+  EXPECT_EQ(text.find("junk"), std::string::npos);
+  EXPECT_EQ(sampleValue(text,
+                        "portico_requests_total{endpoint=\"chat_completions\",provider="
+                        "\"openai\",model=\"other\",status_class=\"4xx\",virtual_key="
+                        "\"\"}"),
+            2);
+  EXPECT_EQ(sampleValue(text,
+                        "portico_requests_total{endpoint=\"chat_completions\",provider="
+                        "\"openai\",model=\"gpt-4o\",status_class=\"5xx\",virtual_key="
+                        "\"\"}"),
+            1);
+}
+
+TEST(LabelValues, ValuesThatRenderAlikeShareOneIdAndOtherIsTheOverflow) {
+  LabelValues values(8);
+  EXPECT_EQ(values.idOf("a\x01"), values.idOf("a\x02"));
+  EXPECT_EQ(values.nameOf(values.idOf("a\x01")), "a_");
+  EXPECT_EQ(values.idOf("other"), LabelValues::kOther);
+  EXPECT_EQ(values.existingId("never-seen"), LabelValues::kOther);
 }
 
 }  // namespace
