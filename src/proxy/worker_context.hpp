@@ -8,6 +8,7 @@
 #include "proxy/key_gate.hpp"
 #include "proxy/observer_list.hpp"
 #include "proxy/token_cache.hpp"
+#include "telemetry/trace_context.hpp"
 #include "upstream/upstream_client.hpp"
 
 namespace portico::routing {
@@ -15,13 +16,6 @@ class ResponseCache;
 }
 
 namespace portico::proxy {
-
-inline std::mt19937_64 seededRandom() {
-  std::random_device device;
-  std::seed_seq seed{device(), device(), device(), device(),
-                     device(), device(), device(), device()};
-  return std::mt19937_64(seed);
-}
 
 // Per-worker state the request path needs. Touched only from its worker's thread.
 struct WorkerContext {
@@ -31,7 +25,7 @@ struct WorkerContext {
   upstream::Client& client;
   // Seeded with 256 bits: trace and span ids come from it, and one 32-bit seed would give a
   // fleet of workers colliding id sequences.
-  std::mt19937_64 random{seededRandom()};
+  std::mt19937_64 random{telemetry::seededRandom()};
   TokenCache tokens;
   // The server's response cache, shared by all workers (thread-safe); null: caching off.
   routing::ResponseCache* cache = nullptr;

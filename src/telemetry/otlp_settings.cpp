@@ -9,6 +9,7 @@
 #include <string_view>
 
 #include "portico/encoding.hpp"
+#include "portico/header_hygiene.hpp"
 
 namespace portico::telemetry {
 namespace {
@@ -50,35 +51,6 @@ std::optional<std::string> readEither(const EnvLookup& lookup,
   }
   *used = general;
   return read(lookup, general);
-}
-
-bool isTokenChar(char c) {
-  if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) {
-    return true;
-  }
-  return std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
-}
-
-bool isToken(std::string_view text) {
-  if (text.empty()) {
-    return false;
-  }
-  for (char c : text) {
-    if (!isTokenChar(c)) {
-      return false;
-    }
-  }
-  return true;
-}
-
-// A header value may hold no control character but tab (no CR/LF: no header injection).
-bool isFieldValue(std::string_view text) {
-  for (unsigned char c : text) {
-    if ((c < 0x20 && c != '\t') || c == 0x7f) {
-      return false;
-    }
-  }
-  return true;
 }
 
 std::optional<std::string> percentDecoded(std::string_view text) {
@@ -126,9 +98,9 @@ PostHeaders parseHeaders(std::string_view text, const char* variable) {
   auto pairs = parseKeyValues(text, why);
   if (pairs) {
     for (const auto& [name, value] : *pairs) {
-      if (!isToken(name)) {
+      if (!isValidHeaderName(name)) {
         why = "a header name is not an HTTP token";
-      } else if (!isFieldValue(value)) {
+      } else if (!isValidHeaderValue(value)) {
         why = "the value of " + name + " holds a control character";
       } else {
         continue;

@@ -79,6 +79,13 @@ std::string formatTraceparent(const std::array<std::uint8_t, 16>& trace_id,
   return "00-" + traceIdHex(trace_id) + "-" + spanIdHex(span_id) + (sampled ? "-01" : "-00");
 }
 
+std::mt19937_64 seededRandom() {
+  std::random_device device;
+  std::seed_seq seed{device(), device(), device(), device(),
+                     device(), device(), device(), device()};
+  return std::mt19937_64(seed);
+}
+
 std::uint64_t newSpanId(std::mt19937_64& random) {
   std::uint64_t id = 0;
   while (id == 0) {

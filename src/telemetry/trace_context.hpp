@@ -30,6 +30,10 @@ std::string formatTraceparent(const std::array<std::uint8_t, 16>& trace_id,
 std::string traceIdHex(const std::array<std::uint8_t, 16>& trace_id);
 std::string spanIdHex(std::uint64_t span_id);
 
+// A generator seeded with 256 bits from the system (one 32-bit seed would give a fleet of
+// workers colliding id sequences).
+std::mt19937_64 seededRandom();
+
 // A non-zero random span id.
 std::uint64_t newSpanId(std::mt19937_64& random);
 

@@ -9,6 +9,8 @@
 #include <utility>
 #include <vector>
 
+#include "telemetry/trace_context.hpp"
+
 namespace portico::telemetry {
 namespace {
 
@@ -80,12 +82,8 @@ std::atomic<std::uint64_t> next_observer_id{0};
 
 // A span id for an attempt the pipeline gave none (it always should).
 std::uint64_t freshSpanId() {
-  thread_local std::mt19937_64 random{std::random_device{}()};
-  std::uint64_t id = 0;
-  while (id == 0) {
-    id = random();
-  }
-  return id;
+  thread_local std::mt19937_64 random = seededRandom();
+  return newSpanId(random);
 }
 
 // Exported times are wall-clock: the request's wall start plus the steady time since.

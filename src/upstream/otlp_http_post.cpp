@@ -12,6 +12,7 @@
 
 #include "http/beast_http.hpp"
 #include "portico/encoding.hpp"
+#include "portico/header_hygiene.hpp"
 
 namespace portico::upstream {
 namespace {
@@ -58,13 +59,6 @@ bool isIpLiteral(const std::string& host) {
   beast::error_code ec;
   net::ip::make_address(host, ec);
   return !ec;
-}
-
-bool hasControl(std::string_view text) {
-  for (unsigned char c : text) {
-    if ((c < 0x20 && c != '\t') || c == 0x7f) return true;
-  }
-  return false;
 }
 
 // Framing is the poster's; a configured header may not change it.
@@ -170,7 +164,7 @@ telemetry::OtlpPoster makeOtlpHttpPoster(OtlpPostOptions options) {
     request.set(http::field::user_agent, "portico/" PORTICO_VERSION);
     request.set(http::field::connection, "close");
     for (const auto& [name, value] : headers) {
-      if (name.empty() || hasControl(name) || hasControl(value)) {
+      if (!isValidHeaderName(name) || !isValidHeaderValue(value)) {
         return failed("a header name or value holds a control character");
       }
       if (!isFramingHeader(name)) {
