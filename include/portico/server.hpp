@@ -9,6 +9,7 @@
 #include <utility>
 #include <vector>
 
+#include "portico/http_types.hpp"
 #include "portico/observer.hpp"
 #include "portico/provider_registry.hpp"
 
@@ -31,6 +32,7 @@ struct AdminReply {
   int status = 200;
   std::string body;
   std::string content_type = "application/json";
+  HeaderList headers;  // more answer headers, lower-case names
 };
 
 // Which routes a listener serves: the gateway's port serves all of them; --admin-port and

@@ -104,8 +104,8 @@ Awaitable<bool> answerByHandler(Worker& worker,
     reply =
         handler(AdminCall{request.method, route.path, route.query, authorization, request.body});
   }
-  const bool ok =
-      co_await writer.writeComplete(reply.status, reply.content_type, std::move(reply.body), {});
+  const bool ok = co_await writer.writeComplete(reply.status, reply.content_type,
+                                                std::move(reply.body), reply.headers);
   worker.gateway.answeredLocally(request.method, route.path, reply.status, started);
   co_return ok;
 }

@@ -122,7 +122,15 @@ AdminReply handle(const ConsoleSources& sources, const AdminCall& call) {
 
 std::function<AdminReply(const AdminCall&)> makeConsoleHandler(ConsoleSources sources) {
   auto shared = std::make_shared<const ConsoleSources>(std::move(sources));
-  return [shared](const AdminCall& call) { return handle(*shared, call); };
+  return [shared](const AdminCall& call) {
+    AdminReply reply = handle(*shared, call);
+    // What a <meta> policy cannot say: never framed (clickjacking), and its data never cached.
+    reply.headers.emplace_back("content-security-policy", "frame-ancestors 'none'");
+    reply.headers.emplace_back("x-frame-options", "DENY");
+    reply.headers.emplace_back("cache-control", "no-store");
+    reply.headers.emplace_back("x-content-type-options", "nosniff");
+    return reply;
+  };
 }
 
 }  // namespace portico::telemetry

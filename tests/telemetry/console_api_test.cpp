@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <condition_variable>
 #include <mutex>
 #include <nlohmann/json.hpp>
@@ -58,6 +59,22 @@ TEST(ConsoleApi, ThePageLoadsWithoutTheTokenAndHoldsNoData) {
   for (const char* id : {"chart-rate", "chart-errors", "chart-latency", "chart-ttft",
                          "chart-tokens", "chart-cost", "recent-rows"}) {
     EXPECT_NE(reply.body.find(std::string("id=\"") + id + "\""), std::string::npos) << id;
+  }
+}
+
+TEST(ConsoleApi, EveryAnswerRefusesFramingAndCaching) {
+  RecentRequests recent(4);
+  const auto handler = makeConsoleHandler(sources(&recent));
+  for (const char* path : {"/console", "/console/api/recent", "/console/nope"}) {
+    const AdminReply reply = call(handler, "GET", path);
+    EXPECT_NE(std::find(reply.headers.begin(), reply.headers.end(),
+                        std::pair<std::string, std::string>("x-frame-options", "DENY")),
+              reply.headers.end())
+        << path;
+    EXPECT_NE(std::find(reply.headers.begin(), reply.headers.end(),
+                        std::pair<std::string, std::string>("cache-control", "no-store")),
+              reply.headers.end())
+        << path;
   }
 }
 
