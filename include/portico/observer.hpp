@@ -42,6 +42,8 @@ struct RequestInfo {
   std::chrono::system_clock::time_point wall_started;  // for exported timestamps
   TraceContext trace;
   std::string virtual_key;  // the key's name once one is resolved ("" when none)
+  // When the first bytes of the latest streamed attempt arrived (unset before any did).
+  std::chrono::steady_clock::time_point first_byte{};
 };
 
 // One try at one target: the first call or a retry of a leaf of the routing plan.
@@ -108,7 +110,9 @@ class Observer {
   // A cache lookup answered ("HIT") or missed.
   virtual void cacheLooked(const RequestInfo& /*request*/, std::string_view /*status*/) {}
   // A 2xx stream starts going to the client (it ends with requestEnded, outcome.streamed).
-  virtual void streamStarted(const RequestInfo& /*request*/) {}
+  // `answer` says who answers it (status, provider, model); request.first_byte is when its
+  // first bytes came, so time to first token counts once per request, whatever retries read.
+  virtual void streamStarted(const RequestInfo& /*request*/, const RequestOutcome& /*answer*/) {}
   virtual void requestEnded(const RequestInfo& /*request*/, const RequestOutcome& /*outcome*/) {}
 };
 

@@ -128,6 +128,7 @@ Awaitable<Attempt> streamedAttempt(RequestState& state,
   if (auto failure = co_await exchange->readSome(first_bytes)) {
     co_return failedAttempt(*failure, target);
   }
+  state.info.first_byte = Clock::now();
   state.worker.observers.firstByte(state.info, info);
   auto transformer = makeTransformer(call, target);
   if (!transformer) {

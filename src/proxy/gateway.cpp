@@ -116,7 +116,7 @@ Awaitable<bool> Gateway::serve(GatewayRequest request,
     }
   } else if (reply.stream) {
     outcome.streamed = true;
-    context.observers.streamStarted(info);
+    context.observers.streamStarted(info, outcome);
     const auto relayed =
         co_await relayStream(reply, writer, trace_id, attempt.key_ticket.get(), wanted_facts);
     ok = relayed.client_ok;

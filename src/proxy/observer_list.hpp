@@ -43,8 +43,8 @@ class ObserverList {
   void cacheLooked(const RequestInfo& r, std::string_view status) const {
     each([&](Observer* o) { o->cacheLooked(r, status); });
   }
-  void streamStarted(const RequestInfo& r) const {
-    each([&](Observer* o) { o->streamStarted(r); });
+  void streamStarted(const RequestInfo& r, const RequestOutcome& answer) const {
+    each([&](Observer* o) { o->streamStarted(r, answer); });
   }
   void requestEnded(const RequestInfo& r, const RequestOutcome& outcome) const {
     each([&](Observer* o) { o->requestEnded(r, outcome); });

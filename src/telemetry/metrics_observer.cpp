@@ -55,11 +55,6 @@ void MetricsObserver::upstreamAnswered(const RequestInfo&, const AttemptInfo& at
                 micros(Clock::now() - attempt.started));
 }
 
-void MetricsObserver::firstByte(const RequestInfo& request, const AttemptInfo& attempt) {
-  observeMicros(store_.local().first_token, modelKey(attempt.provider, attempt.model, 200),
-                micros(Clock::now() - request.started));
-}
-
 void MetricsObserver::attemptEnded(const RequestInfo&, const AttemptInfo& attempt) {
   Shard& shard = store_.local();
   const std::uint32_t provider = providers_.idOf(attempt.provider);
@@ -94,8 +89,13 @@ void MetricsObserver::cacheLooked(const RequestInfo&, std::string_view status) {
       1, std::memory_order_relaxed);
 }
 
-void MetricsObserver::streamStarted(const RequestInfo&) {
-  store_.local().scalars[kStreamsInFlight].fetch_add(1, std::memory_order_relaxed);
+void MetricsObserver::streamStarted(const RequestInfo& request, const RequestOutcome& answer) {
+  Shard& shard = store_.local();
+  shard.scalars[kStreamsInFlight].fetch_add(1, std::memory_order_relaxed);
+  if (request.first_byte != Clock::time_point{}) {
+    observeMicros(shard.first_token, modelKey(answer.provider, answer.model, answer.status),
+                  micros(request.first_byte - request.started));
+  }
 }
 
 void MetricsObserver::requestEnded(const RequestInfo& request, const RequestOutcome& outcome) {

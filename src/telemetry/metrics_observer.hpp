@@ -28,7 +28,6 @@ class MetricsObserver final : public Observer {
 
   void requestStarted(const RequestInfo& request) override;
   void upstreamAnswered(const RequestInfo& request, const AttemptInfo& attempt) override;
-  void firstByte(const RequestInfo& request, const AttemptInfo& attempt) override;
   void attemptEnded(const RequestInfo& request, const AttemptInfo& attempt) override;
   void retrying(const RequestInfo& request,
                 const AttemptInfo& attempt,
@@ -38,7 +37,7 @@ class MetricsObserver final : public Observer {
                 std::string_view from_index,
                 int status) override;
   void cacheLooked(const RequestInfo& request, std::string_view status) override;
-  void streamStarted(const RequestInfo& request) override;
+  void streamStarted(const RequestInfo& request, const RequestOutcome& answer) override;
   void requestEnded(const RequestInfo& request, const RequestOutcome& outcome) override;
 
   // The Prometheus text exposition (format 0.0.4) of everything counted, the connection

@@ -143,7 +143,8 @@ TEST(MetricsObserver, CountsRetriesFallbacksTimeoutsCacheAndStreams) {
   metrics.fellBack(request, "openai", "config.targets[0]", 408);
   metrics.cacheLooked(request, "MISS");
   metrics.cacheLooked(request, "HIT");
-  metrics.streamStarted(request);
+  request.first_byte = start + std::chrono::milliseconds(120);
+  metrics.streamStarted(request, answered(200, "gpt-4o", start));
   EXPECT_EQ(sampleValue(metrics.render(), "portico_streams_in_flight"), 1);
   RequestOutcome outcome = answered(200, "gpt-4o", Clock::now());
   outcome.streamed = true;
@@ -159,6 +160,10 @@ TEST(MetricsObserver, CountsRetriesFallbacksTimeoutsCacheAndStreams) {
   EXPECT_EQ(sampleValue(text, "portico_cache_hits_total"), 1);
   EXPECT_EQ(sampleValue(text, "portico_cache_misses_total"), 1);
   EXPECT_EQ(sampleValue(text, "portico_streams_in_flight"), 0);
+  const std::string first_token =
+      "portico_time_to_first_token_seconds_bucket{provider=\"openai\",model=\"gpt-4o\",le=";
+  EXPECT_EQ(sampleValue(text, first_token + "\"0.1\"}"), 0);
+  EXPECT_EQ(sampleValue(text, first_token + "\"0.25\"}"), 1);
 }
 
 TEST(MetricsObserver, FoldsModelsPastTheCapIntoOther) {
