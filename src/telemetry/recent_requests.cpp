@@ -15,54 +15,6 @@ static_assert(std::is_trivially_copyable_v<RecentRecord>);
 constexpr std::size_t kWords = (sizeof(RecentRecord) + 7) / 8;
 using Words = std::array<std::uint64_t, kWords>;
 
-// Streams' times to first byte, from firstByte until their requestEnded. A request's calls all
-// run on one worker thread, so each thread keeps its own small table, keyed by the observer, the
-// request's address and its start (an address reused by a later request starts later).
-struct PendingFirstByte {
-  const void* owner = nullptr;
-  const RequestInfo* request = nullptr;
-  Clock::time_point started;
-  double seconds = 0;
-};
-constexpr std::size_t kPendingSlots = 512;  // a power of two
-constexpr std::size_t kProbes = 4;
-thread_local std::array<PendingFirstByte, kPendingSlots> pending_first_bytes;
-
-std::size_t pendingHome(const RequestInfo* request) {
-  const auto bits = reinterpret_cast<std::uintptr_t>(request) >> 4;
-  return static_cast<std::size_t>(bits * 0x9E3779B97F4A7C15ULL) & (kPendingSlots - 1);
-}
-
-bool samePending(const PendingFirstByte& slot, const void* owner, const RequestInfo& request) {
-  return slot.owner == owner && slot.request == &request && slot.started == request.started;
-}
-
-void rememberFirstByte(const void* owner, const RequestInfo& request, double seconds) {
-  const std::size_t home = pendingHome(&request);
-  PendingFirstByte* target = &pending_first_bytes[home];  // overwritten when all probes are busy
-  for (std::size_t i = 0; i < kProbes; ++i) {
-    PendingFirstByte& slot = pending_first_bytes[(home + i) & (kPendingSlots - 1)];
-    if (samePending(slot, owner, request) || slot.owner == nullptr) {
-      target = &slot;
-      break;
-    }
-  }
-  *target = PendingFirstByte{owner, &request, request.started, seconds};
-}
-
-double takeFirstByte(const void* owner, const RequestInfo& request) {
-  const std::size_t home = pendingHome(&request);
-  for (std::size_t i = 0; i < kProbes; ++i) {
-    PendingFirstByte& slot = pending_first_bytes[(home + i) & (kPendingSlots - 1)];
-    if (samePending(slot, owner, request)) {
-      const double seconds = slot.seconds;
-      slot = PendingFirstByte{};
-      return seconds;
-    }
-  }
-  return -1;
-}
-
 double secondsOf(Clock::duration duration) {
   return std::chrono::duration<double>(duration).count();
 }
@@ -84,15 +36,12 @@ RecentRequests::RecentRequests(std::size_t capacity, CostFunction cost)
 
 RecentRequests::~RecentRequests() = default;
 
-void RecentRequests::firstByte(const RequestInfo& request, const AttemptInfo& /*attempt*/) {
-  if (!request.gateway_route) return;
-  // A retried or fallen-back stream reports again: the last attempt is the one that answered.
-  rememberFirstByte(this, request, secondsOf(Clock::now() - request.started));
-}
-
 void RecentRequests::requestEnded(const RequestInfo& request, const RequestOutcome& outcome) {
   if (!request.gateway_route) return;
-  const double ttft = takeFirstByte(this, request);
+  // The pipeline keeps when the latest streamed attempt's first bytes came (a retried stream
+  // counts the attempt that answered).
+  const bool timed = outcome.streamed && request.first_byte != Clock::time_point{};
+  const double ttft = timed ? secondsOf(request.first_byte - request.started) : -1;
   RecentRecord record;
   record.ticket = next_ticket_.fetch_add(1, std::memory_order_relaxed);
   record.unix_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -101,7 +50,7 @@ void RecentRequests::requestEnded(const RequestInfo& request, const RequestOutco
   const Clock::time_point ended = outcome.ended > request.started ? outcome.ended : Clock::now();
   record.total_seconds = secondsOf(ended - request.started);
   record.upstream_seconds = secondsOf(outcome.upstream_time);
-  record.ttft_seconds = outcome.streamed ? ttft : -1;
+  record.ttft_seconds = ttft;
   if (outcome.usage) {
     record.input_tokens = countOf(outcome.usage->prompt_tokens);
     record.output_tokens = countOf(outcome.usage->completion_tokens);

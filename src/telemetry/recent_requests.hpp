@@ -87,7 +87,6 @@ class RecentRequests final : public Observer {
   RecentRequests(const RecentRequests&) = delete;
   RecentRequests& operator=(const RecentRequests&) = delete;
 
-  void firstByte(const RequestInfo& request, const AttemptInfo& attempt) override;
   void requestEnded(const RequestInfo& request, const RequestOutcome& outcome) override;
 
   // The newest `limit` records, newest first.

@@ -300,8 +300,7 @@ def run(args):
 
         def drawn():
             _, dom = read_dom(browser, session)
-            return True if not live_problems(dom, cost_expected) else \
-                live_problems(dom, cost_expected)
+            return live_problems(dom, cost_expected) or True
         wait_for("the charts to draw the traffic", drawn, 60)
         # A fuller picture for the screenshot.
         while time.monotonic() - live_since < args.observe:

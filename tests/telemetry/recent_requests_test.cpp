@@ -119,8 +119,8 @@ TEST(RecentRequests, CutsLongTextOnACharacterBoundary) {
 
 TEST(RecentRequests, TimesTheFirstByteOfStreamsOnly) {
   RecentRequests recent(4);
-  const RequestInfo streamed = gatewayRequest();
-  recent.firstByte(streamed, AttemptInfo{});
+  RequestInfo streamed = gatewayRequest();
+  streamed.first_byte = Clock::now();
   RequestOutcome out = outcome(200);
   out.streamed = true;
   recent.requestEnded(streamed, out);
@@ -128,17 +128,16 @@ TEST(RecentRequests, TimesTheFirstByteOfStreamsOnly) {
   EXPECT_GE(ttft, 0.25);
   EXPECT_LT(ttft, 10);
 
-  // Another request at the same address but started later has no first byte of its own.
+  // A stream whose first bytes never came has no time to first byte.
   RequestInfo again = streamed;
-  again.started = Clock::now();
+  again.first_byte = {};
   recent.requestEnded(again, out);
   EXPECT_LT(recent.snapshot(1).at(0).ttft_seconds, 0);
 
-  // The first byte is taken once; a second RecentRequests does not see the first's.
-  RecentRequests other(4);
-  recent.firstByte(streamed, AttemptInfo{});
-  other.requestEnded(streamed, out);
-  EXPECT_LT(other.snapshot(1).at(0).ttft_seconds, 0);
+  // Nor has an answer that was not streamed.
+  RequestOutcome whole = outcome(200);
+  recent.requestEnded(streamed, whole);
+  EXPECT_LT(recent.snapshot(1).at(0).ttft_seconds, 0);
 }
 
 // Every field of a record written by thread t for its n-th request derives from (t, n), so a
