@@ -18,11 +18,11 @@ endfunction()
 foreach(ext hpp cpp)
   check_files("providers/*.${ext}" "#include [<\"]boost/(asio|beast)"
     "providers are pure: no Asio or Beast")
-  check_files("providers/*.${ext}" "#include \"(base|stream|routing|proxy|server|upstream|http|openai)/"
+  check_files("providers/*.${ext}" "#include \"(base|stream|routing|proxy|server|upstream|http|openai|apis)/"
     "providers see only include/ and providers/")
   check_files("src/server/*.${ext}" "#include \"(upstream|common|anthropic|azure_openai|bedrock|cohere|google|mistral_ai|openai_compatible|vertex_ai)/"
     "the server sees the pipeline, not upstreams or providers")
-  foreach(dir base stream routing openai proxy server telemetry)
+  foreach(dir base stream routing openai apis proxy server telemetry)
     check_files("src/${dir}/*.${ext}" "#include [<\"](boost/beast/http|http/beast_http)"
       "Beast's HTTP types stay in src/http/ and src/upstream/")
   endforeach()

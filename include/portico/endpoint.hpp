@@ -10,11 +10,13 @@ enum class Endpoint {
   kChatCompletions,
   kCompletions,
   kEmbeddings,
-  kMessages,
+  kMessages,   // Anthropic's Messages API
+  kResponses,  // OpenAI's Responses API (POST /v1/responses)
   kPassthrough,
 };
 
-// Portkey's name for the operation ("chatComplete", "complete", "embed", "messages", "proxy").
+// Portkey's name for the operation ("chatComplete", "complete", "embed", "messages",
+// "createModelResponse", "proxy").
 std::string_view endpointName(Endpoint endpoint);
 
 }  // namespace portico

@@ -130,6 +130,18 @@ class ProviderAdapter {
   // "<fn> is not supported by <provider>".
   virtual bool supports(Endpoint endpoint) const = 0;
 
+  // Whether the provider serves `endpoint` in the client's own format for `model`. The default
+  // is supports(endpoint); a provider that has a format for some models only (Anthropic's
+  // Messages API for Claude on Bedrock) says so per model. The gateway serves the Responses and
+  // Messages APIs through the provider's chat completions where this is false.
+  virtual bool servesNatively(Endpoint endpoint, std::string_view /*model*/) const {
+    return supports(endpoint);
+  }
+
+  // Whether a passthrough POST /v1/messages/count_tokens reaches the provider's own token
+  // counter in Anthropic's format. Elsewhere the gateway answers it with a 400.
+  virtual bool countsMessageTokens() const { return false; }
+
   // The provider's own settings (config fields, x-portkey-* headers, rules); the config and
   // header parsers ask the registry for them.
   virtual const ProviderSettings& settings() const;

@@ -91,19 +91,6 @@ json chatMessage(const json& content, bool strict) {
   return message;
 }
 
-// The usage of an Anthropic-format answer relayed unchanged (/v1/messages).
-std::optional<Usage> messagesUsage(const UpstreamReply& reply) {
-  if (reply.status < 200 || reply.status >= 300) {
-    return std::nullopt;
-  }
-  json message = parseJson(reply.body);
-  const json& usage = message.is_object() ? member(message, "usage") : json();
-  if (!usage.is_object()) {
-    return std::nullopt;
-  }
-  return anthropicUsageCounts(usage);
-}
-
 // One client request on the anthropic provider.
 class AnthropicCall final : public ProviderCall {
  public:
@@ -144,7 +131,7 @@ class AnthropicCall final : public ProviderCall {
     if (!chat_) {
       // /v1/messages and passthrough clients speak Anthropic: answers and errors go back as sent.
       std::optional<Usage> usage =
-          request_.endpoint == Endpoint::kMessages ? messagesUsage(reply) : std::nullopt;
+          request_.endpoint == Endpoint::kMessages ? anthropicMessagesUsage(reply) : std::nullopt;
       return MappedResponse{reply.status, std::move(reply.content_type), std::move(reply.body),
                             std::move(usage)};
     }
@@ -201,6 +188,7 @@ bool AnthropicAdapter::supports(Endpoint endpoint) const {
       return true;
     case Endpoint::kCompletions:  // Anthropic's legacy /complete is retired
     case Endpoint::kEmbeddings:   // Anthropic has no embeddings API
+    case Endpoint::kResponses:    // served through chat completions by the gateway
       return false;
   }
   return false;
@@ -282,6 +270,54 @@ MappedResponse anthropicChatResponse(const ClientRequest& request,
   return MappedResponse{reply.status, "application/json",
                         out.dump(-1, ' ', false, json::error_handler_t::replace),
                         anthropicUsageCounts(usage)};
+}
+
+std::optional<Usage> anthropicMessagesUsage(const UpstreamReply& reply) {
+  if (reply.status < 200 || reply.status >= 300) {
+    return std::nullopt;
+  }
+  json message = parseJson(reply.body);
+  const json& usage = message.is_object() ? member(message, "usage") : json();
+  if (!usage.is_object()) {
+    return std::nullopt;
+  }
+  return anthropicUsageCounts(usage);
+}
+
+std::string_view anthropicErrorType(int status) {
+  // The types Anthropic documents for its HTTP errors.
+  switch (status) {
+    case 400:
+      return "invalid_request_error";
+    case 401:
+      return "authentication_error";
+    case 403:
+      return "permission_error";
+    case 404:
+      return "not_found_error";
+    case 413:
+      return "request_too_large";
+    case 429:
+      return "rate_limit_error";
+    case 503:
+    case 529:
+      return "overloaded_error";
+    default:
+      return status >= 500 ? "api_error" : "invalid_request_error";
+  }
+}
+
+std::string anthropicErrorJson(std::string_view type, std::string_view message) {
+  // In Anthropic's member order, as its SDKs and logs show it.
+  nlohmann::ordered_json error = {
+      {"type", "error"},
+      {"error", {{"type", std::string(type)}, {"message", std::string(message)}}}};
+  return error.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+MappedResponse anthropicErrorResponse(int status, std::string_view message) {
+  return MappedResponse{status, "application/json",
+                        anthropicErrorJson(anthropicErrorType(status), message)};
 }
 
 }  // namespace portico::providers

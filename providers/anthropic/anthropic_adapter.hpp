@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -34,6 +35,7 @@ class AnthropicAdapter : public ProviderAdapter {
  public:
   std::string_view id() const override { return "anthropic"; }
   bool supports(Endpoint endpoint) const override;
+  bool countsMessageTokens() const override { return true; }  // POST /v1/messages/count_tokens
   // Declared in anthropic_settings.cpp.
   const ProviderSettings& settings() const override;
   Expected<ProviderCallPtr> open(const ClientRequest& request, const Target& target) const override;
@@ -75,5 +77,22 @@ std::unique_ptr<StreamTransformer> makeAnthropicChatStream(const ClientRequest& 
 // error event naming `provider`.
 std::unique_ptr<StreamTransformer> makeAnthropicMessagesStream(
     std::string_view provider = "anthropic");
+
+// The token counts of a complete Messages answer relayed unchanged (/v1/messages): a 2xx with a
+// usage object; nullopt otherwise.
+std::optional<Usage> anthropicMessagesUsage(const UpstreamReply& reply);
+
+// Anthropic's error type for an HTTP status: 400 invalid_request_error, 401
+// authentication_error, 403 permission_error, 404 not_found_error, 429 rate_limit_error, 503 and
+// 529 overloaded_error, other 5xx api_error, other 4xx invalid_request_error.
+std::string_view anthropicErrorType(int status);
+
+// {"type":"error","error":{"type":<type>,"message":<message>}}, Anthropic's error body (also
+// the data of its stream `error` event).
+std::string anthropicErrorJson(std::string_view type, std::string_view message);
+
+// An Anthropic-shaped error answer with `status`, for /v1/messages clients of Claude on other
+// clouds (Bedrock, Vertex AI), whose own error bodies Anthropic SDKs cannot read.
+MappedResponse anthropicErrorResponse(int status, std::string_view message);
 
 }  // namespace portico::providers

@@ -126,7 +126,9 @@ Expected<AzureResolved> resolve(const AzureSettings& settings,
   if (!isValidName(out.version, true)) {
     return errors::failure(400, "Invalid Azure api_version: " + out.version);
   }
-  if (request.endpoint != Endpoint::kPassthrough && !isV1(out.version)) {
+  // The Responses API is not under a deployment: the model names it.
+  if (request.endpoint != Endpoint::kPassthrough && request.endpoint != Endpoint::kResponses &&
+      !isV1(out.version)) {
     if (auto deployment = checkDeployment(settings); !deployment) {
       return deployment.error();
     }
@@ -166,7 +168,7 @@ class AzureCall final : public OpenAiCompatibleCall {
 
   std::string path() const override {
     const bool v1 = isV1(resolved_.version);
-    if (passthrough()) {
+    if (passthrough() || client().endpoint == Endpoint::kResponses) {
       return (v1 ? "/openai/v1" : "/openai") + client().path;
     }
     std::string path = v1 ? "/openai/v1" : "/openai/deployments/" + settings_.deployment_id;
@@ -178,6 +180,7 @@ class AzureCall final : public OpenAiCompatibleCall {
       case Endpoint::kEmbeddings:
         return path + "/embeddings";
       case Endpoint::kMessages:
+      case Endpoint::kResponses:
       case Endpoint::kPassthrough:
         break;
     }
@@ -234,7 +237,7 @@ AzureSettings AzureSettings::read(const Target& target) {
 AzureOpenAiAdapter::AzureOpenAiAdapter()
     : OpenAiCompatibleAdapter(OpenAiCompatibleSpec{.id = kId,
                                                    .base_url = "",
-                                                   .endpoints = kChat | kText | kEmbed,
+                                                   .endpoints = kChat | kText | kEmbed | kResp,
                                                    .auth = AuthStyle::kApiKeyHeader,
                                                    .asks_stream_usage = true}) {}
 

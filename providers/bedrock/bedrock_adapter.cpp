@@ -21,11 +21,20 @@ bool BedrockAdapter::supports(Endpoint endpoint) const {
     case Endpoint::kEmbeddings:
     case Endpoint::kPassthrough:
       return true;
+    case Endpoint::kMessages:  // natively for Claude, else translated by the gateway
+      return true;
     case Endpoint::kCompletions:
-    case Endpoint::kMessages:
+    case Endpoint::kResponses:  // served through chat completions by the gateway
       return false;
   }
   return false;
+}
+
+bool BedrockAdapter::servesNatively(Endpoint endpoint, std::string_view model) const {
+  if (endpoint == Endpoint::kMessages) {
+    return bedrock::isClaudeModel(model);
+  }
+  return supports(endpoint);
 }
 
 }  // namespace portico::providers

@@ -21,6 +21,9 @@ class BedrockAdapter : public ProviderAdapter {
  public:
   std::string_view id() const override { return "bedrock"; }
   bool supports(Endpoint endpoint) const override;
+  // Anthropic's Messages API goes as it is (InvokeModel) to Claude models only; the gateway
+  // translates it through Converse for the others.
+  bool servesNatively(Endpoint endpoint, std::string_view model) const override;
   // Declared in bedrock_settings.cpp.
   const ProviderSettings& settings() const override;
   // Fails (400) when the target's aws_region cannot be a host name label.
@@ -113,6 +116,29 @@ std::unique_ptr<StreamTransformer> makeChatStream(const ClientRequest& request,
 
 // A fresh chat completion id.
 std::string newCompletionId();
+
+// ---- Anthropic's Messages API on Claude models (bedrock_messages.cpp) ----
+
+// Whether `model` is a Claude model id or inference profile ("anthropic." in it), which takes
+// Anthropic's own request and answer through InvokeModel. An application inference profile ARN
+// does not say what it serves, so it counts only when it names anthropic.
+bool isClaudeModel(std::string_view model);
+
+// The action of a Messages request: "invoke", or "invoke-with-response-stream" when streamed.
+std::string_view messagesAction(bool stream);
+
+// A Messages body -> InvokeModel's body for Claude: without model and stream (the URL and the
+// action say them), with Bedrock's anthropic_version and, when `beta` (a comma list) names any,
+// anthropic_beta as an array.
+nlohmann::json toMessagesBody(const nlohmann::json& body, std::string_view beta);
+
+// InvokeModel's answer for a Messages request: a 2xx is Anthropic's message, passed on unchanged
+// with its usage read; an error becomes Anthropic's error shape with the status kept.
+MappedResponse mapMessagesResponse(UpstreamReply reply);
+
+// invoke-with-response-stream (event-stream frames whose chunks carry Anthropic's stream events
+// in base64) -> Anthropic's SSE; exceptions and broken streams end with Anthropic's error event.
+std::unique_ptr<StreamTransformer> makeMessagesStream();
 
 }  // namespace bedrock
 

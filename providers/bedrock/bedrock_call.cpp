@@ -77,6 +77,15 @@ Expected<BedrockSettings> BedrockSettings::read(const Target& target) {
   out.credentials = {target.option("aws_access_key_id"), target.option("aws_secret_access_key"),
                      target.option("aws_session_token")};
   out.anthropic_beta = target.option("anthropic_beta");
+  // A config may give the betas as an array; Bedrock takes them as one either way.
+  if (auto it = target.options.find("anthropic_beta");
+      it != target.options.end() && it->is_array()) {
+    for (const auto& beta : *it) {
+      if (beta.is_string()) {
+        out.anthropic_beta += (out.anthropic_beta.empty() ? "" : ",") + beta.get<std::string>();
+      }
+    }
+  }
   return out;
 }
 
@@ -130,6 +139,17 @@ Expected<UpstreamRequest> BedrockCall::modelRequest() const {
   } else if (request_.endpoint == Endpoint::kChatCompletions) {
     action = stream_ ? "converse-stream" : "converse";
     body = bedrock::toConverseBody(*request_.body, family_, settings_);
+  } else if (request_.endpoint == Endpoint::kMessages) {
+    if (!bedrock::isClaudeModel(model_)) {
+      // The gateway translates these through Converse (servesNatively); refuse a direct call.
+      return badRequest("the Messages API goes natively to Anthropic models only");
+    }
+    action = bedrock::messagesAction(stream_);
+    std::string beta = settings_.anthropic_beta;
+    if (beta.empty() && request_.headers != nullptr) {
+      beta = std::string(findHeader(*request_.headers, "anthropic-beta").value_or(""));
+    }
+    body = bedrock::toMessagesBody(*request_.body, beta);
   } else {
     return errors::unsupportedEndpoint(endpointName(request_.endpoint), kProvider);
   }
@@ -175,6 +195,9 @@ Expected<bool> BedrockCall::sign(UpstreamRequest& out) const {
 }
 
 MappedResponse BedrockCall::mapResponse(UpstreamReply reply) {
+  if (request_.endpoint == Endpoint::kMessages) {
+    return bedrock::mapMessagesResponse(std::move(reply));  // Anthropic's answers and errors
+  }
   if (!isSuccess(reply.status)) {
     return bedrock::mapError(reply);
   }
@@ -212,6 +235,9 @@ MappedResponse BedrockCall::mapEmbeddings(const json& upstream) const {
 }
 
 std::unique_ptr<StreamTransformer> BedrockCall::streamTransformer() {
+  if (request_.endpoint == Endpoint::kMessages) {
+    return bedrock::makeMessagesStream();
+  }
   if (request_.endpoint != Endpoint::kChatCompletions) {
     return nullptr;
   }

@@ -39,4 +39,7 @@ inline bool isString(const nlohmann::json& j, const char* key) {
   return it != j.end() && it->is_string();
 }
 
+// "a, b,,c" -> ["a","b","c"]: the anthropic_beta setting as Bedrock's array (bedrock_request.cpp).
+nlohmann::json commaList(std::string_view text);
+
 }  // namespace portico::providers::bedrock::detail

@@ -270,7 +270,26 @@ json inferenceConfig(const json& body) {
 }
 
 // "a, b,,c" -> ["a","b","c"].
-json commaList(std::string_view text) {
+// Model-specific fields Converse does not model itself.
+json additionalModelFields(const json& body, ModelFamily family, const BedrockSettings& settings) {
+  json additional = json::object();
+  if (auto it = body.find("additional_model_request_fields"); it != body.end() && it->is_object()) {
+    additional = *it;
+  }
+  if (auto it = body.find("top_k"); it != body.end() && it->is_number()) {
+    additional["top_k"] = *it;
+  }
+  if (family == ModelFamily::kAnthropic && !settings.anthropic_beta.empty()) {
+    if (json list = detail::commaList(settings.anthropic_beta); !list.empty()) {
+      additional["anthropic_beta"] = std::move(list);
+    }
+  }
+  return additional;
+}
+
+}  // namespace
+
+json detail::commaList(std::string_view text) {
   json list = json::array();
   std::size_t pos = 0;
   while (pos <= text.size()) {
@@ -284,25 +303,6 @@ json commaList(std::string_view text) {
   }
   return list;
 }
-
-// Model-specific fields Converse does not model itself.
-json additionalModelFields(const json& body, ModelFamily family, const BedrockSettings& settings) {
-  json additional = json::object();
-  if (auto it = body.find("additional_model_request_fields"); it != body.end() && it->is_object()) {
-    additional = *it;
-  }
-  if (auto it = body.find("top_k"); it != body.end() && it->is_number()) {
-    additional["top_k"] = *it;
-  }
-  if (family == ModelFamily::kAnthropic && !settings.anthropic_beta.empty()) {
-    if (json list = commaList(settings.anthropic_beta); !list.empty()) {
-      additional["anthropic_beta"] = std::move(list);
-    }
-  }
-  return additional;
-}
-
-}  // namespace
 
 ModelFamily modelFamily(std::string_view model) {
   const std::string lower = asciiLower(model);

@@ -82,6 +82,8 @@ std::string OpenAiCompatibleCall::path() const {
       return path + "/completions";
     case Endpoint::kEmbeddings:
       return path + "/embeddings";
+    case Endpoint::kResponses:
+      return path + "/responses";
     case Endpoint::kMessages:
     case Endpoint::kPassthrough:
       break;
@@ -210,6 +212,8 @@ bool OpenAiCompatibleAdapter::supports(Endpoint endpoint) const {
       return (spec_.endpoints & kText) != 0;
     case Endpoint::kEmbeddings:
       return (spec_.endpoints & kEmbed) != 0;
+    case Endpoint::kResponses:
+      return (spec_.endpoints & kResp) != 0;
     case Endpoint::kMessages:
       return false;
     case Endpoint::kPassthrough:

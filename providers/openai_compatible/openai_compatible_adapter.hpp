@@ -23,6 +23,7 @@ enum EndpointBits : unsigned {
   kChat = 1u << 0,
   kText = 1u << 1,   // /v1/completions
   kEmbed = 1u << 2,  // /v1/embeddings
+  kResp = 1u << 3,   // /v1/responses, OpenAI's Responses API in its own format
   kProxyOnly = 0u,
 };
 

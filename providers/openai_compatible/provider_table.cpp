@@ -14,7 +14,7 @@ constexpr unsigned kAll = kChat | kText | kEmbed;
 constexpr std::array kSpecs = {
     OpenAiCompatibleSpec{.id = "openai",
                          .base_url = "https://api.openai.com/v1",
-                         .endpoints = kAll,
+                         .endpoints = kAll | kResp,
                          .openai_headers = true,
                          .asks_stream_usage = true},
     OpenAiCompatibleSpec{

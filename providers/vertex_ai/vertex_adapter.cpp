@@ -67,8 +67,24 @@ std::string vertexBaseUrl(std::string_view region) {
 }
 
 bool VertexAdapter::supports(Endpoint endpoint) const {
-  return endpoint == Endpoint::kChatCompletions || endpoint == Endpoint::kEmbeddings ||
-         endpoint == Endpoint::kPassthrough;
+  switch (endpoint) {
+    case Endpoint::kChatCompletions:
+    case Endpoint::kEmbeddings:
+    case Endpoint::kPassthrough:
+    case Endpoint::kMessages:  // natively for Claude, else translated by the gateway
+      return true;
+    case Endpoint::kCompletions:
+    case Endpoint::kResponses:  // served through chat completions by the gateway
+      return false;
+  }
+  return false;
+}
+
+bool VertexAdapter::servesNatively(Endpoint endpoint, std::string_view model) const {
+  if (endpoint == Endpoint::kMessages) {
+    return parseVertexModel(model).anthropic;
+  }
+  return supports(endpoint);
 }
 
 Expected<ProviderCallPtr> VertexAdapter::open(const ClientRequest& request,

@@ -33,6 +33,9 @@ class VertexAdapter : public ProviderAdapter {
  public:
   std::string_view id() const override { return "vertex-ai"; }
   bool supports(Endpoint endpoint) const override;
+  // Anthropic's Messages API goes as it is (rawPredict) to Claude models only; the gateway
+  // translates it through chat completions for Gemini.
+  bool servesNatively(Endpoint endpoint, std::string_view model) const override;
   // Declared in vertex_settings.cpp.
   const ProviderSettings& settings() const override;
   // Fails without an access token or with an unusable region, and for chat and embeddings
@@ -53,6 +56,23 @@ struct VertexModel {
   std::string name;  // without a "google." / "anthropic." prefix
 };
 VertexModel parseVertexModel(std::string_view model);
+
+// Anthropic's Messages API on Claude models (vertex_messages.cpp), exposed for unit tests.
+namespace vertex {
+
+// The version Vertex AI requires in every Claude body.
+inline constexpr std::string_view kAnthropicVertexVersion = "vertex-2023-10-16";
+
+// A Messages body -> the rawPredict / streamRawPredict body: without model (the URL names it),
+// with Vertex's anthropic_version; `stream` stays, as Vertex's Claude endpoint reads it.
+nlohmann::json toMessagesBody(const nlohmann::json& body);
+
+// The answer to a Messages request: a 2xx is Anthropic's message, passed on unchanged with its
+// usage read; Vertex's errors ({"error":{code,message,status}}) become Anthropic's error shape
+// with the status kept, and errors already in that shape pass unchanged.
+MappedResponse mapMessagesResponse(UpstreamReply reply);
+
+}  // namespace vertex
 
 // The default base URL for a region: https://{region}-aiplatform.googleapis.com, or
 // https://aiplatform.googleapis.com for "global".

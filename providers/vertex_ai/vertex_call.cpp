@@ -15,7 +15,7 @@ using nlohmann::json;
 namespace {
 
 constexpr std::string_view kProvider = "vertex-ai";
-constexpr std::string_view kAnthropicVertexVersion = "vertex-2023-10-16";
+using vertex::kAnthropicVertexVersion;
 
 // A text-embedding :predict answer, {predictions:[{embeddings:{values, statistics}}]}.
 struct Predictions {
@@ -79,6 +79,9 @@ class VertexCall final : public ProviderCall {
     if (chat) {
       return geminiChat();
     }
+    if (request_.endpoint == Endpoint::kMessages && model_.anthropic) {
+      return claudeMessages();
+    }
     if (request_.endpoint == Endpoint::kEmbeddings && !model_.anthropic) {
       return embeddings();
     }
@@ -86,6 +89,9 @@ class VertexCall final : public ProviderCall {
   }
 
   MappedResponse mapResponse(UpstreamReply reply) override {
+    if (request_.endpoint == Endpoint::kMessages) {
+      return vertex::mapMessagesResponse(std::move(reply));  // Anthropic's answers and errors
+    }
     const bool ok = reply.status >= 200 && reply.status < 300;
     if (!ok) {
       return gemini::errorResponse(kProvider, reply);
@@ -102,12 +108,20 @@ class VertexCall final : public ProviderCall {
                                      .created = created_,
                                      .id = id_},
                                     reply.body);
-      default:
+      case Endpoint::kEmbeddings:
         return embeddingResponse(reply.body);
+      case Endpoint::kCompletions:
+      case Endpoint::kMessages:
+      case Endpoint::kResponses:
+        break;  // request() refused these (kMessages is answered above)
     }
+    return fromError(errors::unsupportedEndpoint(endpointName(request_.endpoint), kProvider));
   }
 
   std::unique_ptr<StreamTransformer> streamTransformer() override {
+    if (request_.endpoint == Endpoint::kMessages) {
+      return makeAnthropicMessagesStream(kProvider);  // Claude's own SSE, its usage read
+    }
     if (request_.endpoint != Endpoint::kChatCompletions) {
       return nullptr;
     }
@@ -137,6 +151,17 @@ class VertexCall final : public ProviderCall {
     }
     body->erase("model");  // Vertex takes the model from the URL only
     (*body)["anthropic_version"] = kAnthropicVertexVersion;
+    return post(request_.stream ? ":streamRawPredict" : ":rawPredict", *body, betaHeader());
+  }
+
+  // Anthropic's own body, as the client wrote it, on the same endpoints as claudeChat().
+  Expected<UpstreamRequest> claudeMessages() const {
+    return post(request_.stream ? ":streamRawPredict" : ":rawPredict",
+                vertex::toMessagesBody(*request_.body), betaHeader());
+  }
+
+  // anthropic-beta from the target's setting, else the client's header.
+  HeaderList betaHeader() const {
     HeaderList extra;
     std::string beta = anthropic_->beta;
     if (beta.empty() && request_.headers != nullptr) {
@@ -145,7 +170,7 @@ class VertexCall final : public ProviderCall {
     if (!beta.empty()) {
       extra.emplace_back("anthropic-beta", std::move(beta));
     }
-    return post(request_.stream ? ":streamRawPredict" : ":rawPredict", *body, std::move(extra));
+    return extra;
   }
 
   Expected<UpstreamRequest> geminiChat() const {

@@ -12,6 +12,8 @@ std::string_view endpointName(Endpoint endpoint) {
       return "embed";
     case Endpoint::kMessages:
       return "messages";
+    case Endpoint::kResponses:
+      return "createModelResponse";
     case Endpoint::kPassthrough:
       return "proxy";
   }

@@ -44,11 +44,12 @@ Route routeRequest(std::string_view method, std::string_view target) {
   }
   std::string_view rest = path.substr(3);
   if (method == "POST") {
-    static constexpr std::array<std::pair<std::string_view, Endpoint>, 4> kUnified = {{
+    static constexpr std::array<std::pair<std::string_view, Endpoint>, 5> kUnified = {{
         {"/chat/completions", Endpoint::kChatCompletions},
         {"/completions", Endpoint::kCompletions},
         {"/embeddings", Endpoint::kEmbeddings},
         {"/messages", Endpoint::kMessages},
+        {"/responses", Endpoint::kResponses},
     }};
     for (const auto& [unified_path, endpoint] : kUnified) {
       if (rest == unified_path) {

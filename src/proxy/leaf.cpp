@@ -1,5 +1,6 @@
 #include "proxy/leaf.hpp"
 
+#include "apis/translated_adapter.hpp"
 #include "proxy/credentials.hpp"
 #include "proxy/plan_walk.hpp"
 #include "proxy/response_cache_glue.hpp"
@@ -177,16 +178,28 @@ Awaitable<Attempt> callLeaf(RequestState& state,
     unknown.gateway_exception = true;
     co_return fromError(unknown, std::move(option_index));
   }
-  if (!adapter->supports(state.request.endpoint)) {
-    co_return fromError(
-        errors::unsupportedEndpoint(endpointName(state.request.endpoint), target.provider),
-        std::move(option_index));
+  const LeafRequest leaf(state, target);
+  // The Responses and Messages APIs go through the provider's chat completions where the
+  // provider does not speak them itself (for this model).
+  const Endpoint endpoint = state.request.endpoint;
+  std::optional<apis::ChatTranslatedAdapter> translated;
+  if (!adapter->supports(endpoint) || !adapter->servesNatively(endpoint, leaf.model())) {
+    if (!apis::translatesThroughChat(endpoint) || !adapter->supports(Endpoint::kChatCompletions)) {
+      co_return fromError(errors::unsupportedEndpoint(endpointName(endpoint), target.provider),
+                          std::move(option_index));
+    }
+    adapter = &translated.emplace(*adapter, endpoint);
+  }
+  if (endpoint == Endpoint::kPassthrough && state.request.path == "/messages/count_tokens" &&
+      !adapter->countsMessageTokens()) {
+    co_return fromError(errors::failure(400, "count_tokens is not supported by " + target.provider +
+                                                 ": it has no Anthropic token counter"),
+                        std::move(option_index));
   }
   if (auto ready = co_await resolveCredentials(state.worker, *adapter, target, state.cancel);
       !ready) {
     co_return fromError(ready.error(), std::move(option_index));
   }
-  const LeafRequest leaf(state, target);
   std::unique_ptr<KeyTicket> ticket;
   if (*grant) {
     auto admitted = (*grant)->admit(leaf.model(), leaf.body(), state.request.body.size());

@@ -14,6 +14,8 @@ std::string_view endpointLabel(Endpoint endpoint) {
       return "embeddings";
     case Endpoint::kMessages:
       return "messages";
+    case Endpoint::kResponses:
+      return "responses";
     case Endpoint::kPassthrough:
       break;
   }

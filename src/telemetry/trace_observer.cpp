@@ -135,6 +135,7 @@ std::string_view genAiOperationName(Endpoint endpoint) {
   switch (endpoint) {
     case Endpoint::kChatCompletions:
     case Endpoint::kMessages:
+    case Endpoint::kResponses:
       return "chat";
     case Endpoint::kCompletions:
       return "text_completion";

@@ -32,6 +32,7 @@ struct AzureCall {
     request.endpoint = endpoint;
     request.path = endpoint == Endpoint::kEmbeddings    ? "/embeddings"
                    : endpoint == Endpoint::kCompletions ? "/completions"
+                   : endpoint == Endpoint::kResponses   ? "/responses"
                                                         : "/chat/completions";
     request.query = std::move(query);
     request.headers = &headers;
@@ -261,6 +262,24 @@ TEST(AzureOpenAiAdapter, SupportsUnifiedEndpoints) {
   EXPECT_TRUE(adapter.supports(Endpoint::kEmbeddings));
   EXPECT_TRUE(adapter.supports(Endpoint::kPassthrough));
   EXPECT_FALSE(adapter.supports(Endpoint::kMessages));
+  EXPECT_TRUE(adapter.supports(Endpoint::kResponses));
+}
+
+// Azure's Responses API is not under a deployment (the body names the model) and takes the
+// body as sent.
+TEST(AzureOpenAiAdapter, ResponsesGoToTheResourceResponsesPath) {
+  AzureOpenAiAdapter adapter;
+  AzureCall call(Endpoint::kResponses, "api-version=2025-04-01-preview");
+  Target target = azureTarget();
+  target.options.erase("deployment_id");
+  auto out = adapter.buildRequest(call.request, target);
+  ASSERT_TRUE(out.has_value()) << out.error().body.dump();
+  EXPECT_EQ(out->target, "/openai/responses?api-version=2025-04-01-preview");
+  EXPECT_EQ(out->body, call.raw);
+  target.options["api_version"] = "v1";
+  out = adapter.buildRequest(call.request, target);
+  ASSERT_TRUE(out.has_value()) << out.error().body.dump();
+  EXPECT_EQ(out->target, "/openai/v1/responses");
 }
 
 TEST(AzureOpenAiAdapter, SuccessBodiesAndStreamsAreRelayedUnchanged) {

@@ -67,14 +67,15 @@ Expected<json> embedBody(const json& body, std::string_view model) {
 const json kSimpleChat = {{"model", "anthropic.claude-3-haiku-20240307-v1:0"},
                           {"messages", {{{"role", "user"}, {"content", "Hi"}}}}};
 
-TEST(BedrockRequest, SupportsChatEmbeddingsAndPassthroughOnly) {
+TEST(BedrockRequest, SupportsChatEmbeddingsMessagesAndPassthrough) {
   BedrockAdapter adapter;
   EXPECT_EQ(adapter.id(), "bedrock");
   EXPECT_TRUE(adapter.supports(Endpoint::kChatCompletions));
   EXPECT_TRUE(adapter.supports(Endpoint::kEmbeddings));
   EXPECT_TRUE(adapter.supports(Endpoint::kPassthrough));
   EXPECT_FALSE(adapter.supports(Endpoint::kCompletions));
-  EXPECT_FALSE(adapter.supports(Endpoint::kMessages));
+  EXPECT_TRUE(adapter.supports(Endpoint::kMessages));  // natively for Claude (servesNatively)
+  EXPECT_FALSE(adapter.supports(Endpoint::kResponses));
 }
 
 TEST(BedrockRequest, MapsTheFullChatFixture) {

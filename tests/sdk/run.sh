@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Runs client SDKs (OpenAI, Portkey, Vercel AI SDK, LangChain JS) against the portico binary:
+# Runs client SDKs (OpenAI, Portkey, Vercel AI SDK, LangChain JS, OpenAI Agents, Anthropic) against
+# the portico binary:
 #   run.sh <portico binary> [file.test.mjs ...]     (no file: every *.test.mjs here)
 # Installs the packages pinned in package-lock.json from the npm registry into a work directory
 # in the build tree (PORTICO_SDK_WORKDIR, default <binary dir>/sdk-tests), once, under a lock, so

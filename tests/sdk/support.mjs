@@ -5,7 +5,9 @@
 //
 // What the fakes answer is chosen by the request, not by test state:
 // - a last user message containing "break": a stream that sends one chunk, then the socket dies;
-// - tools in the request: a call to get_weather with {"city":"Paris"};
+// - a conversation ending with a tool result (OpenAI tool message, Anthropic tool_result block,
+//   Converse toolResult block): the text toolAnswer(provider, <the result's text>), tools or not;
+// - otherwise tools in the request: a call to get_weather with {"city":"Paris"};
 // - otherwise the provider's TEXT, split in two deltas when streamed, and its USAGE.
 import http from 'node:http';
 import crypto from 'node:crypto';
@@ -45,6 +47,12 @@ export const TEXT = {
   'perplexity-ai': 'Ciao',
   'mistral-ai': 'Salut',
 };
+
+// What a provider answers to a conversation whose last turn is a tool result: its TEXT and the
+// result, so a test sees the result reached the provider.
+export function toolAnswer(provider, result) {
+  return `${TEXT[provider]}: ${result}`;
+}
 
 // The token counts each upstream reports, in OpenAI's names.
 export const USAGE = {
@@ -122,14 +130,62 @@ function breakAfter(res, head) {
 
 // ---- OpenAI and OpenAI-compatible providers ----------------------------------------------------
 
+// The top-level fields OpenAI's chat completions and embeddings accept; anything else is a 400
+// "Unrecognized request argument supplied" there (checked only on the openai fake: the others
+// have their own lists).
+const OPENAI_CHAT_FIELDS = new Set([
+  'model', 'messages', 'audio', 'frequency_penalty', 'function_call', 'functions', 'logit_bias',
+  'logprobs', 'max_completion_tokens', 'max_tokens', 'metadata', 'modalities', 'n',
+  'parallel_tool_calls', 'prediction', 'presence_penalty', 'prompt_cache_key',
+  'prompt_cache_retention', 'reasoning_effort', 'response_format', 'safety_identifier', 'seed',
+  'service_tier', 'stop', 'store', 'stream', 'stream_options', 'temperature', 'tool_choice', 'tools',
+  'top_logprobs', 'top_p', 'user', 'verbosity', 'web_search_options',
+]);
+const OPENAI_EMBEDDING_FIELDS = new Set(['model', 'input', 'dimensions', 'encoding_format', 'user']);
+const OPENAI_ROLES = new Set(['system', 'developer', 'user', 'assistant', 'tool', 'function']);
+
+// What is wrong with a chat `messages` array by OpenAI's rules ('' when nothing): known roles,
+// well-formed tool_calls, and every tool message answering a tool_call of the assistant message
+// before it, every tool_call answered.
+function openaiMessagesProblem(messages) {
+  let pending = null; // the tool_call ids of the last assistant message not yet answered
+  for (const [i, m] of messages.entries()) {
+    if (!m || !OPENAI_ROLES.has(m.role)) return `Invalid value: '${m?.role}'. Supported values are: 'system', 'assistant', 'user', 'function', 'tool', and 'developer'.`;
+    if (m.role === 'tool') {
+      if (!pending || !pending.has(m.tool_call_id)) {
+        return `Invalid parameter: messages with role 'tool' must be a response to a preceeding message with 'tool_calls'.`;
+      }
+      pending.delete(m.tool_call_id);
+      continue;
+    }
+    if (pending?.size) {
+      return `An assistant message with 'tool_calls' must be followed by tool messages responding to each 'tool_call_id'. The following tool_call_ids did not have response messages: ${[...pending].join(', ')}`;
+    }
+    pending = null;
+    if (m.role === 'assistant' && m.tool_calls !== undefined) {
+      if (!Array.isArray(m.tool_calls) || !m.tool_calls.length) return `Invalid 'messages[${i}].tool_calls': empty array. Expected an array with minimum length 1.`;
+      for (const c of m.tool_calls) {
+        if (typeof c.id !== 'string' || c.type !== 'function' || typeof c.function?.name !== 'string' || typeof c.function?.arguments !== 'string') {
+          return `Invalid 'messages[${i}].tool_calls': each needs id, type 'function', function.name and function.arguments (a string).`;
+        }
+      }
+      pending = new Set(m.tool_calls.map((c) => c.id));
+    } else if (m.content === undefined || m.content === null) {
+      return `Invalid value for 'messages[${i}].content': expected a string or an array, got null.`;
+    }
+  }
+  return pending?.size ? `An assistant message with 'tool_calls' must be followed by tool messages responding to each 'tool_call_id'. The following tool_call_ids did not have response messages: ${[...pending].join(', ')}` : '';
+}
+
 // `prefix`: the path the provider's API lives under ("/v1" for OpenAI, "" for Perplexity).
 // `crlf`: frame SSE events with \r\n\r\n; `done`: end streams with data: [DONE].
 // `alwaysUsage`: put usage on the finishing chunk even unasked (Perplexity does).
-function openaiCompatible(provider, { prefix, crlf = false, done = true, alwaysUsage = false }) {
+// `strict`: refuse unknown top-level fields and malformed tool conversations (OpenAI does).
+function openaiCompatible(provider, { prefix, crlf = false, done = true, alwaysUsage = false, strict = false }) {
   const key = KEYS[provider];
   const sep = crlf ? '\r\n\r\n' : '\n\n';
-  const error = (res, status, message, type, code = null) =>
-    json(res, status, { error: { message, type, param: null, code } });
+  const error = (res, status, message, type, code = null, param = null) =>
+    json(res, status, { error: { message, type, param, code } });
   return (req, raw, res) => {
     const body = parseBody(raw);
     if (req.headers.authorization !== `Bearer ${key}`) {
@@ -141,6 +197,11 @@ function openaiCompatible(provider, { prefix, crlf = false, done = true, alwaysU
     }
     if (typeof body.model !== 'string' || !body.model) {
       return error(res, 400, 'you must provide a model parameter', 'invalid_request_error');
+    }
+    const fields = req.url === `${prefix}/embeddings` ? OPENAI_EMBEDDING_FIELDS : OPENAI_CHAT_FIELDS;
+    const unknown = strict ? Object.keys(body).find((k) => !fields.has(k)) : undefined;
+    if (unknown !== undefined) {
+      return error(res, 400, `Unrecognized request argument supplied: ${unknown}`, 'invalid_request_error', null, unknown);
     }
     if (req.url === `${prefix}/embeddings`) {
       const inputs = typeof body.input === 'string' ? [body.input] : body.input;
@@ -159,18 +220,27 @@ function openaiCompatible(provider, { prefix, crlf = false, done = true, alwaysU
     if (!Array.isArray(body.messages) || !body.messages.length) {
       return error(res, 400, "'messages' must be a non-empty array", 'invalid_request_error');
     }
+    const problem = strict ? openaiMessagesProblem(body.messages) : '';
+    if (problem) return error(res, 400, problem, 'invalid_request_error', null, 'messages');
     for (const tool of body.tools ?? []) {
       if (tool.type !== 'function' || typeof tool.function?.name !== 'string') {
         return error(res, 400, "Missing required parameter: 'tools[0].function'", 'invalid_request_error');
       }
+      if (strict && tool.function.parameters !== undefined && (typeof tool.function.parameters !== 'object' || tool.function.parameters?.type !== 'object')) {
+        return error(res, 400, `Invalid schema for function '${tool.function.name}': schema must be a JSON Schema of 'type: "object"'.`, 'invalid_request_error');
+      }
     }
     const usage = USAGE[provider];
-    const wantsTool = Array.isArray(body.tools) && body.tools.length > 0;
+    // A conversation that ends with a tool result is answered with text, whatever the tools.
+    const lastMessage = body.messages.at(-1);
+    const toolResult = lastMessage.role === 'tool' ? textOf(lastMessage.content) : undefined;
+    const wantsTool = Array.isArray(body.tools) && body.tools.length > 0 && toolResult === undefined;
+    const text = toolResult === undefined ? TEXT[provider] : toolAnswer(provider, toolResult);
     const base = { id: 'chatcmpl-1', created: 1, model: body.model };
     if (!body.stream) {
       const message = wantsTool
         ? { role: 'assistant', content: null, tool_calls: [{ id: 'call_1', type: 'function', function: { name: 'get_weather', arguments: '{"city":"Paris"}' } }] }
-        : { role: 'assistant', content: TEXT[provider] };
+        : { role: 'assistant', content: text };
       return json(res, 200, {
         ...base,
         object: 'chat.completion',
@@ -193,7 +263,6 @@ function openaiCompatible(provider, { prefix, crlf = false, done = true, alwaysU
         chunk({ tool_calls: [{ index: 0, function: { arguments: '"Paris"}' } }] }),
       );
     } else {
-      const text = TEXT[provider];
       const half = Math.ceil(text.length / 2);
       events.push(chunk({ role: 'assistant', content: '' }), chunk({ content: text.slice(0, half) }), chunk({ content: text.slice(half) }));
     }
@@ -207,7 +276,121 @@ function openaiCompatible(provider, { prefix, crlf = false, done = true, alwaysU
   };
 }
 
-// ---- Anthropic ------------------------------------------------------------------------------
+// ---- Anthropic (and Claude on Bedrock's InvokeModel, which takes the same body) ----------------
+
+// The top-level fields Anthropic's Messages API accepts; others are a 400 "Extra inputs are not
+// permitted". Bedrock's InvokeModel takes these without model and stream, plus anthropic_version
+// and anthropic_beta.
+const ANTHROPIC_FIELDS = new Set([
+  'model', 'messages', 'max_tokens', 'system', 'stop_sequences', 'stream', 'temperature', 'top_p',
+  'top_k', 'tools', 'tool_choice', 'metadata', 'thinking', 'service_tier', 'container',
+  'mcp_servers', 'context_management', 'output_config',
+]);
+const BEDROCK_CLAUDE_FIELDS = new Set([
+  ...[...ANTHROPIC_FIELDS].filter((k) => k !== 'model' && k !== 'stream' && k !== 'service_tier' && k !== 'container' && k !== 'mcp_servers'),
+  'anthropic_version', 'anthropic_beta',
+]);
+const ANTHROPIC_BLOCKS = new Set([
+  'text', 'image', 'document', 'search_result', 'tool_use', 'tool_result', 'thinking',
+  'redacted_thinking', 'server_tool_use', 'web_search_tool_result',
+]);
+
+const blocksOf = (m) => (typeof m.content === 'string' ? [{ type: 'text', text: m.content }] : m.content);
+
+// What is wrong with a Messages body by Anthropic's rules ('' when nothing): messages and
+// max_tokens present, system a string or text blocks, roles alternating, known block types, every
+// tool_use answered by a tool_result (first in the next user message) and no tool_result without
+// its tool_use, tools with input_schema.
+function claudeProblem(body) {
+  if (!Array.isArray(body.messages) || !body.messages.length) return 'messages: Field required';
+  if (!Number.isInteger(body.max_tokens)) return 'max_tokens: Field required';
+  if (body.system !== undefined && typeof body.system !== 'string' &&
+      !(Array.isArray(body.system) && body.system.every((b) => b?.type === 'text' && typeof b.text === 'string'))) {
+    return 'system: Input should be a valid string or a list of text blocks';
+  }
+  let prev = null;
+  for (const [i, m] of body.messages.entries()) {
+    if (m?.role !== 'user' && m?.role !== 'assistant') return `messages.${i}.role: Input should be 'user' or 'assistant'`;
+    if (prev && m.role === prev.role) return 'messages: roles must alternate between "user" and "assistant"';
+    if (typeof m.content !== 'string' && !Array.isArray(m.content)) return `messages.${i}.content: Input should be a valid list`;
+    const blocks = blocksOf(m);
+    for (const [j, b] of blocks.entries()) {
+      if (!ANTHROPIC_BLOCKS.has(b?.type)) return `messages.${i}.content.${j}: Input tag '${b?.type}' found using 'type' does not match any of the expected tags`;
+      if (b.type === 'text' && typeof b.text !== 'string') return `messages.${i}.content.${j}.text: Field required`;
+      if (b.type === 'tool_use' && (typeof b.id !== 'string' || typeof b.name !== 'string' || typeof b.input !== 'object' || b.input === null || Array.isArray(b.input))) {
+        return `messages.${i}.content.${j}: tool_use needs id, name and an object input`;
+      }
+      if (b.type === 'tool_use' && m.role !== 'assistant') return `messages.${i}.content.${j}: tool_use blocks are only allowed in assistant messages`;
+      if (b.type === 'tool_result' && m.role !== 'user') return `messages.${i}.content.${j}: tool_result blocks are only allowed in user messages`;
+    }
+    const uses = prev ? blocksOf(prev).filter((b) => b.type === 'tool_use').map((b) => b.id) : [];
+    const results = blocks.filter((b) => b.type === 'tool_result');
+    for (const r of results) {
+      if (!uses.includes(r.tool_use_id)) {
+        return `messages.${i}.content.${blocks.indexOf(r)}: unexpected \`tool_use_id\` found in \`tool_result\` blocks: ${r.tool_use_id}. Each \`tool_result\` block must have a corresponding \`tool_use\` block in the previous message.`;
+      }
+    }
+    if (results.length && blocks.slice(0, results.length).some((b) => b.type !== 'tool_result')) {
+      return `messages.${i}: \`tool_result\` blocks must come first in the content of a user message`;
+    }
+    const missing = uses.filter((id) => !results.some((r) => r.tool_use_id === id));
+    if (missing.length) {
+      return `messages.${i - 1}: \`tool_use\` ids were found without \`tool_result\` blocks immediately after: ${missing.join(', ')}. Each \`tool_use\` block must have a corresponding \`tool_result\` block in the next message.`;
+    }
+    prev = m;
+  }
+  for (const [i, tool] of (body.tools ?? []).entries()) {
+    if (typeof tool.name !== 'string' || typeof tool.input_schema !== 'object' || tool.input_schema?.type !== 'object') {
+      return `tools.${i}.input_schema: Field required (a JSON schema of type object)`;
+    }
+  }
+  return '';
+}
+
+// What a Claude model answers to `body` (already checked): the message and, for streams, its
+// events (objects with their type), for `provider`'s TEXT and USAGE.
+function claudeAnswer(body, provider, model) {
+  const last = body.messages.at(-1);
+  const results = last.role === 'user' ? blocksOf(last).filter((b) => b.type === 'tool_result') : [];
+  const wantsTool = Array.isArray(body.tools) && body.tools.length > 0 && !results.length;
+  const text = results.length ? toolAnswer(provider, textOf(results.at(-1).content)) : TEXT[provider];
+  const { prompt_tokens: input, completion_tokens: output } = USAGE[provider];
+  const content = wantsTool
+    ? [{ type: 'tool_use', id: 'toolu_1', name: 'get_weather', input: { city: 'Paris' } }]
+    : [{ type: 'text', text }];
+  const stopReason = wantsTool ? 'tool_use' : 'end_turn';
+  const message = {
+    id: 'msg_1', type: 'message', role: 'assistant', model, content,
+    stop_reason: stopReason, stop_sequence: null, usage: { input_tokens: input, output_tokens: output },
+  };
+  const start = {
+    type: 'message_start',
+    message: { ...message, content: [], stop_reason: null, usage: { input_tokens: input, output_tokens: 1 } },
+  };
+  const events = [start, { type: 'ping' }];
+  if (wantsTool) {
+    events.push(
+      { type: 'content_block_start', index: 0, content_block: { type: 'tool_use', id: 'toolu_1', name: 'get_weather', input: {} } },
+      { type: 'content_block_delta', index: 0, delta: { type: 'input_json_delta', partial_json: '{"city":' } },
+      { type: 'content_block_delta', index: 0, delta: { type: 'input_json_delta', partial_json: '"Paris"}' } },
+    );
+  } else {
+    const half = Math.ceil(text.length / 2);
+    events.push(
+      { type: 'content_block_start', index: 0, content_block: { type: 'text', text: '' } },
+      { type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text: text.slice(0, half) } },
+      { type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text: text.slice(half) } },
+    );
+  }
+  events.push(
+    { type: 'content_block_stop', index: 0 },
+    { type: 'message_delta', delta: { stop_reason: stopReason, stop_sequence: null }, usage: { output_tokens: output } },
+    { type: 'message_stop' },
+  );
+  const broken = [start, { type: 'content_block_start', index: 0, content_block: { type: 'text', text: '' } },
+    { type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text: PARTIAL } }];
+  return { message, events, broken, breaks: lastUserText(body.messages).includes('break') };
+}
 
 function anthropic() {
   const error = (res, status, type, message) => json(res, status, { type: 'error', error: { type, message } });
@@ -218,64 +401,19 @@ function anthropic() {
       return error(res, 401, 'authentication_error', 'invalid x-api-key');
     }
     if (!req.headers['anthropic-version']) return error(res, 400, 'invalid_request_error', 'anthropic-version: header is required');
-    if (!body || typeof body.model !== 'string' || !Array.isArray(body.messages)) {
-      return error(res, 400, 'invalid_request_error', 'model and messages are required');
+    if (!body || typeof body !== 'object' || typeof body.model !== 'string') {
+      return error(res, 400, 'invalid_request_error', 'model: Field required');
     }
-    if (!Number.isInteger(body.max_tokens)) return error(res, 400, 'invalid_request_error', 'max_tokens: Field required');
-    let last = '';
-    for (const m of body.messages) {
-      if (m.role !== 'user' && m.role !== 'assistant') return error(res, 400, 'invalid_request_error', `messages: Unexpected role "${m.role}"`);
-      if (m.role === last) return error(res, 400, 'invalid_request_error', 'messages: roles must alternate between "user" and "assistant"');
-      last = m.role;
-    }
-    for (const tool of body.tools ?? []) {
-      if (typeof tool.name !== 'string' || typeof tool.input_schema !== 'object') {
-        return error(res, 400, 'invalid_request_error', 'tools.0.input_schema: Field required');
-      }
-    }
-    const wantsTool = Array.isArray(body.tools) && body.tools.length > 0;
-    const { prompt_tokens: input, completion_tokens: output } = USAGE.anthropic;
-    if (!body.stream) {
-      const content = wantsTool
-        ? [{ type: 'tool_use', id: 'toolu_1', name: 'get_weather', input: { city: 'Paris' } }]
-        : [{ type: 'text', text: TEXT.anthropic }];
-      return json(res, 200, {
-        id: 'msg_1', type: 'message', role: 'assistant', model: body.model, content,
-        stop_reason: wantsTool ? 'tool_use' : 'end_turn', stop_sequence: null,
-        usage: { input_tokens: input, output_tokens: output },
-      });
-    }
-    const ev = (name, data) => `event: ${name}\ndata: ${JSON.stringify({ type: name, ...data })}\n\n`;
+    const extra = Object.keys(body).find((k) => !ANTHROPIC_FIELDS.has(k));
+    if (extra !== undefined) return error(res, 400, 'invalid_request_error', `${extra}: Extra inputs are not permitted`);
+    const problem = claudeProblem(body);
+    if (problem) return error(res, 400, 'invalid_request_error', problem);
+    const answer = claudeAnswer(body, 'anthropic', body.model);
+    if (!body.stream) return json(res, 200, answer.message);
+    const sse = (events) => events.map((e) => `event: ${e.type}\ndata: ${JSON.stringify(e)}\n\n`).join('');
     res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8' });
-    const start = ev('message_start', {
-      message: { id: 'msg_1', type: 'message', role: 'assistant', model: body.model, content: [], stop_reason: null, stop_sequence: null, usage: { input_tokens: input, output_tokens: 1 } },
-    });
-    if (lastUserText(body.messages).includes('break')) {
-      return breakAfter(res, start + ev('content_block_start', { index: 0, content_block: { type: 'text', text: '' } }) +
-        ev('content_block_delta', { index: 0, delta: { type: 'text_delta', text: PARTIAL } }));
-    }
-    const events = [start, ev('ping', {})];
-    if (wantsTool) {
-      events.push(
-        ev('content_block_start', { index: 0, content_block: { type: 'tool_use', id: 'toolu_1', name: 'get_weather', input: {} } }),
-        ev('content_block_delta', { index: 0, delta: { type: 'input_json_delta', partial_json: '{"city":' } }),
-        ev('content_block_delta', { index: 0, delta: { type: 'input_json_delta', partial_json: '"Paris"}' } }),
-      );
-    } else {
-      const text = TEXT.anthropic;
-      const half = Math.ceil(text.length / 2);
-      events.push(
-        ev('content_block_start', { index: 0, content_block: { type: 'text', text: '' } }),
-        ev('content_block_delta', { index: 0, delta: { type: 'text_delta', text: text.slice(0, half) } }),
-        ev('content_block_delta', { index: 0, delta: { type: 'text_delta', text: text.slice(half) } }),
-      );
-    }
-    events.push(
-      ev('content_block_stop', { index: 0 }),
-      ev('message_delta', { delta: { stop_reason: wantsTool ? 'tool_use' : 'end_turn', stop_sequence: null }, usage: { output_tokens: output } }),
-      ev('message_stop', {}),
-    );
-    writeInPieces(res, events.join(''));
+    if (answer.breaks) return breakAfter(res, sse(answer.broken));
+    writeInPieces(res, sse(answer.events));
     res.end();
   };
 }
@@ -379,7 +517,7 @@ function bedrock() {
   const awsError = (res, status, type, message) =>
     json(res, status, { message }, { 'x-amzn-errortype': `${type}:http://internal.amazon.com/coral/com.amazon.bedrock/` });
   return (req, raw, res) => {
-    const m = req.url.match(/^\/model\/([^/?]+)\/(converse|converse-stream|invoke)$/);
+    const m = req.url.match(/^\/model\/([^/?]+)\/(converse|converse-stream|invoke|invoke-with-response-stream)$/);
     if (req.method !== 'POST' || !m) return awsError(res, 404, 'UnknownOperationException', `no route for ${req.url}`);
     const why = verifySigV4(req, raw);
     if (why) {
@@ -395,6 +533,42 @@ function bedrock() {
     const action = m[2];
     const body = parseBody(raw);
     if (!body || typeof body !== 'object' || Array.isArray(body)) return awsError(res, 400, 'ValidationException', 'Malformed input request');
+
+    // InvokeModel with a Claude model: Anthropic's Messages body, minus model and stream (the
+    // model is in the path, streaming is the -with-response-stream action), plus
+    // anthropic_version "bedrock-2023-05-31"; the answer is Anthropic's message JSON, or an event
+    // stream of "chunk" events whose payload is {"bytes": base64(one Anthropic event's JSON)}.
+    if ((action === 'invoke' || action === 'invoke-with-response-stream') && /(^|\.)anthropic\.claude/.test(model)) {
+      const extra = Object.keys(body).find((k) => !BEDROCK_CLAUDE_FIELDS.has(k));
+      if (extra !== undefined) {
+        return awsError(res, 400, 'ValidationException', `Malformed input request: #: extraneous key [${extra}] is not permitted, please reformat your input and try again.`);
+      }
+      if (body.anthropic_version === undefined) {
+        return awsError(res, 400, 'ValidationException', 'Malformed input request: #: required key [anthropic_version] not found, please reformat your input and try again.');
+      }
+      if (body.anthropic_version !== 'bedrock-2023-05-31') {
+        return awsError(res, 400, 'ValidationException', `Invalid API version: ${body.anthropic_version}`);
+      }
+      const problem = claudeProblem(body);
+      if (problem) return awsError(res, 400, 'ValidationException', problem);
+      const answer = claudeAnswer(body, 'bedrock', model.replace(/^(\w+\.)?anthropic\./, '').replace(/-v\d+:\d+$/, ''));
+      if (action === 'invoke') return json(res, 200, answer.message);
+      const u = USAGE.bedrock;
+      const chunkFrame = (event) => eventStreamFrame(
+        { ':event-type': 'chunk', ':content-type': 'application/json', ':message-type': 'event' },
+        JSON.stringify({ bytes: Buffer.from(JSON.stringify(event)).toString('base64') }),
+      );
+      res.writeHead(200, { 'content-type': 'application/vnd.amazon.eventstream', 'x-amzn-bedrock-content-type': 'application/json' });
+      if (answer.breaks) return breakAfter(res, Buffer.concat(answer.broken.map(chunkFrame)));
+      const events = answer.events.map((e) => (e.type === 'message_stop'
+        ? { ...e, 'amazon-bedrock-invocationMetrics': { inputTokenCount: u.prompt_tokens, outputTokenCount: u.completion_tokens, invocationLatency: 120, firstByteLatency: 40 } }
+        : e));
+      writeInPieces(res, Buffer.concat(events.map(chunkFrame)));
+      return res.end();
+    }
+    if (action === 'invoke-with-response-stream') {
+      return awsError(res, 400, 'ValidationException', `The provided model identifier is invalid: ${model}`);
+    }
 
     if (action === 'invoke') {
       if (!model.startsWith('amazon.titan-embed')) return awsError(res, 400, 'ValidationException', `The provided model identifier is invalid: ${model}`);
@@ -421,11 +595,45 @@ function bedrock() {
     if (tools !== undefined && (!Array.isArray(tools) || !tools.every((t) => typeof t.toolSpec?.name === 'string' && t.toolSpec?.inputSchema?.json))) {
       return awsError(res, 400, 'ValidationException', 'toolConfig.tools: each tool needs toolSpec.name and toolSpec.inputSchema.json');
     }
-    const wantsTool = Array.isArray(tools) && tools.length > 0;
+    // Tool turns: toolUse only from the assistant, toolResult only from the user and each one
+    // answering a toolUse of the turn before, and a toolConfig whenever either appears.
+    let previousUses = [];
+    for (const [i, msg] of body.messages.entries()) {
+      const uses = msg.content.filter((b) => b?.toolUse).map((b) => b.toolUse);
+      const results = msg.content.filter((b) => b?.toolResult).map((b) => b.toolResult);
+      if ((uses.length || results.length) && !Array.isArray(tools)) {
+        return awsError(res, 400, 'ValidationException', 'The toolConfig field must be defined when using toolUse and toolResult content blocks.');
+      }
+      if (uses.length && msg.role !== 'assistant') return awsError(res, 400, 'ValidationException', `messages.${i}: toolUse blocks are only allowed in assistant messages`);
+      if (uses.some((u) => typeof u.toolUseId !== 'string' || typeof u.name !== 'string' || typeof u.input !== 'object' || u.input === null)) {
+        return awsError(res, 400, 'ValidationException', `messages.${i}: toolUse needs toolUseId, name and input`);
+      }
+      if (results.length > previousUses.length) {
+        return awsError(res, 400, 'ValidationException', `The number of toolResult blocks at messages.${i}.content exceeds the number of toolUse blocks of previous turn.`);
+      }
+      for (const r of results) {
+        if (!previousUses.some((u) => u.toolUseId === r.toolUseId)) {
+          return awsError(res, 400, 'ValidationException', `messages.${i}: toolResult ${r.toolUseId} does not match any toolUse of the previous turn`);
+        }
+        if (!Array.isArray(r.content) || !r.content.every((c) => typeof c.text === 'string' || (c.json !== undefined && typeof c.json === 'object'))) {
+          return awsError(res, 400, 'ValidationException', `messages.${i}: toolResult.content must be a list of {text} or {json} blocks`);
+        }
+      }
+      if (previousUses.length && results.length < previousUses.length) {
+        return awsError(res, 400, 'ValidationException', `Expected toolResult blocks at messages.${i}.content for the following Ids: ${previousUses.map((u) => u.toolUseId).join(', ')}`);
+      }
+      previousUses = uses;
+    }
+    const lastResults = body.messages.at(-1).content.filter((b) => b?.toolResult).map((b) => b.toolResult);
+    const resultText = lastResults.length
+      ? lastResults.at(-1).content.map((c) => c.text ?? JSON.stringify(c.json)).join('')
+      : undefined;
+    const wantsTool = Array.isArray(tools) && tools.length > 0 && resultText === undefined;
+    const text = resultText === undefined ? TEXT.bedrock : toolAnswer('bedrock', resultText);
     const u = USAGE.bedrock;
     const usage = { inputTokens: u.prompt_tokens, outputTokens: u.completion_tokens, totalTokens: u.total_tokens };
     if (action === 'converse') {
-      const content = wantsTool ? [{ toolUse: { toolUseId: 'tooluse_1', name: 'get_weather', input: { city: 'Paris' } } }] : [{ text: TEXT.bedrock }];
+      const content = wantsTool ? [{ toolUse: { toolUseId: 'tooluse_1', name: 'get_weather', input: { city: 'Paris' } } }] : [{ text }];
       return json(res, 200, { output: { message: { role: 'assistant', content } }, stopReason: wantsTool ? 'tool_use' : 'end_turn', usage, metrics: { latencyMs: 9 } });
     }
     res.writeHead(200, { 'content-type': 'application/vnd.amazon.eventstream' });
@@ -441,7 +649,6 @@ function bedrock() {
         bedrockEvent('contentBlockDelta', { contentBlockIndex: 0, delta: { toolUse: { input: '"Paris"}' } } }),
       );
     } else {
-      const text = TEXT.bedrock;
       const half = Math.ceil(text.length / 2);
       frames.push(
         bedrockEvent('contentBlockDelta', { contentBlockIndex: 0, delta: { text: text.slice(0, half) } }),
@@ -461,7 +668,7 @@ function bedrock() {
 // ---- the fake servers ------------------------------------------------------------------------
 
 const HANDLERS = {
-  openai: () => openaiCompatible('openai', { prefix: '/v1' }),
+  openai: () => openaiCompatible('openai', { prefix: '/v1', strict: true }),
   'mistral-ai': () => openaiCompatible('mistral-ai', { prefix: '/v1' }),
   // Perplexity: no /v1, CRLF-framed events, usage on the finishing chunk, no [DONE].
   'perplexity-ai': () => openaiCompatible('perplexity-ai', { prefix: '', crlf: true, done: false, alwaysUsage: true }),

@@ -18,6 +18,13 @@ TEST(Router, UnifiedEndpoints) {
   EXPECT_EQ(routeRequest("POST", "/v1/completions").endpoint, Endpoint::kCompletions);
   EXPECT_EQ(routeRequest("POST", "/v1/embeddings?x=1").endpoint, Endpoint::kEmbeddings);
   EXPECT_EQ(routeRequest("POST", "/v1/messages").endpoint, Endpoint::kMessages);
+  EXPECT_EQ(routeRequest("POST", "/v1/responses").endpoint, Endpoint::kResponses);
+  // Stored responses and token counting are the provider's own: passed through.
+  EXPECT_EQ(routeRequest("GET", "/v1/responses/resp_1").endpoint, Endpoint::kPassthrough);
+  EXPECT_EQ(routeRequest("POST", "/v1/responses/resp_1/cancel").endpoint, Endpoint::kPassthrough);
+  Route count = routeRequest("POST", "/v1/messages/count_tokens");
+  EXPECT_EQ(count.endpoint, Endpoint::kPassthrough);
+  EXPECT_EQ(count.path, "/messages/count_tokens");
   // GET on a unified path is a passthrough (e.g. listing stored completions).
   EXPECT_EQ(routeRequest("GET", "/v1/chat/completions").endpoint, Endpoint::kPassthrough);
 }
