@@ -365,7 +365,9 @@ Problem mapToolChoice(const json& body, json& chat) {
     return std::nullopt;
   }
   if (*choice == "auto" || *choice == "none" || *choice == "required") {
-    chat["tool_choice"] = *choice;
+    if (chat.contains("tools")) {  // chat providers refuse a tool_choice without tools
+      chat["tool_choice"] = *choice;
+    }
     return std::nullopt;
   }
   if (choice->is_object() && typeOf(*choice) == "function") {

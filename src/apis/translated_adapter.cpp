@@ -11,6 +11,15 @@ using nlohmann::json;
 
 bool isSuccess(int status) { return status >= 200 && status < 300; }
 
+// An error the call refused the request with (its body, a missing key, a setting), in the
+// shape the client's API has: Anthropic's clients read Anthropic's error object.
+GatewayError inClientShape(Endpoint api, GatewayError error) {
+  if (api == Endpoint::kMessages) {
+    error.body = messages::errorFromChat(error.status, error.body.dump());
+  }
+  return error;
+}
+
 // One client request in the Responses or Messages format on a provider's chat call. It owns
 // the chat request the inner call was opened with, so it outlives that call.
 class TranslatedCall final : public ProviderCall {
@@ -28,13 +37,19 @@ class TranslatedCall final : public ProviderCall {
   Expected<bool> openInner(const ProviderAdapter& chat, const Target& target) {
     auto inner = chat.open(chat_request_, target);
     if (!inner) {
-      return inner.error();
+      return inClientShape(api_, inner.error());
     }
     inner_ = std::move(*inner);
     return true;
   }
 
-  Expected<UpstreamRequest> request() override { return inner_->request(); }
+  Expected<UpstreamRequest> request() override {
+    auto request = inner_->request();
+    if (!request) {
+      return inClientShape(api_, request.error());
+    }
+    return request;
+  }
   Expected<bool> authenticate(UpstreamRequest& request) override {
     return inner_->authenticate(request);
   }
@@ -100,11 +115,7 @@ Expected<ProviderCallPtr> ChatTranslatedAdapter::open(const ClientRequest& reque
   auto chat_body = client_api_ == Endpoint::kMessages ? messages::toChatRequest(*request.body)
                                                       : responses::toChatRequest(*request.body);
   if (!chat_body) {
-    GatewayError error = chat_body.error();
-    if (client_api_ == Endpoint::kMessages) {  // Anthropic's clients read Anthropic's shape
-      error.body = messages::errorFromChat(error.status, error.body.dump());
-    }
-    return error;
+    return inClientShape(client_api_, chat_body.error());
   }
   auto call = std::make_unique<TranslatedCall>(client_api_, request, std::move(*chat_body));
   if (auto opened = call->openInner(chat_, target); !opened) {

@@ -100,9 +100,13 @@ TEST(ResponsesRequest, FunctionToolsAndToolChoice) {
   EXPECT_EQ(chat["tool_choice"],
             json::parse(R"({"type":"function","function":{"name":"weather"}})"));
   EXPECT_EQ(chat["parallel_tool_calls"], false);
+  const json tools = json::parse(R"([{"type":"function","name":"weather","parameters":{}}])");
   for (const char* choice : {"auto", "none", "required"}) {
-    json body = {{"input", "Hi"}, {"tool_choice", choice}};
+    json body = {{"input", "Hi"}, {"tool_choice", choice}, {"tools", tools}};
     EXPECT_EQ(toChatRequest(body).value()["tool_choice"], choice);
+    // Without tools chat providers refuse a tool_choice (the AI SDK sends "auto" anyway).
+    body.erase("tools");
+    EXPECT_FALSE(toChatRequest(body).value().contains("tool_choice")) << choice;
   }
 }
 

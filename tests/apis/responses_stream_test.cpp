@@ -317,8 +317,7 @@ TEST(ResponsesStream, BrokenStreamFails) {
 TEST(ResponsesStream, StreamBrokenInsideAnEventFails) {
   const std::string partial = chunk(R"("delta":{"content":"Hel"},"finish_reason":null)");
   // The half event is dropped: the client hears of the interruption, not of bad JSON.
-  expectFailed(parse(run(partial + "data: {\"id\":", std::string::npos, false)),
-               "server_error");
+  expectFailed(parse(run(partial + "data: {\"id\":", std::string::npos, false)), "server_error");
 }
 
 TEST(ResponsesStream, StreamEndingWithoutFinishOrDoneFails) {

@@ -274,6 +274,9 @@ inline nlohmann::json requestBody(Endpoint endpoint, const char* model, bool str
     case Endpoint::kCompletions:
       body = {{"model", model}, {"prompt", "hi"}, {"max_tokens", 16}};
       break;
+    case Endpoint::kResponses:
+      body = {{"model", model}, {"input", "hi"}, {"max_output_tokens", 16}};
+      break;
     case Endpoint::kMessages:
       body = {{"model", model},
               {"max_tokens", 16},
@@ -330,6 +333,9 @@ struct RequestHolder {
         break;
       case Endpoint::kMessages:
         request.path = "/messages";
+        break;
+      case Endpoint::kResponses:
+        request.path = "/responses";
         break;
       case Endpoint::kPassthrough:
         request.path = "/files";

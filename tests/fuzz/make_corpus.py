@@ -175,3 +175,20 @@ total = 0
 for dp, _, fs in os.walk(out):
     for f in fs: total += os.path.getsize(os.path.join(dp, f))
 print('corpus bytes', total)
+
+# ---- fuzz_apis: selector byte (bit 0 Messages, bits 1-2 body/answer/stream/error, bit 3 whole)
+responses_body = '{"model":"m","instructions":"x","input":[{"role":"user","content":[{"type":"input_text","text":"hi"},{"type":"input_image","image_url":"data:image/png;base64,AA=="}]},{"type":"function_call","call_id":"c1","name":"f","arguments":"{}"},{"type":"function_call_output","call_id":"c1","output":"ok"}],"tools":[{"type":"function","name":"f","parameters":{"type":"object"}}],"tool_choice":{"type":"function","name":"f"},"text":{"format":{"type":"json_schema","name":"s","schema":{}}},"reasoning":{"effort":"low"},"max_output_tokens":5,"stream":true}'
+messages_body = '{"model":"m","max_tokens":9,"system":[{"type":"text","text":"s"}],"messages":[{"role":"user","content":[{"type":"text","text":"hi"},{"type":"image","source":{"type":"base64","media_type":"image/png","data":"AA=="}}]},{"role":"assistant","content":[{"type":"tool_use","id":"t1","name":"f","input":{"a":1}}]},{"role":"user","content":[{"type":"tool_result","tool_use_id":"t1","content":"ok"}]}],"tools":[{"name":"f","input_schema":{"type":"object"}}],"tool_choice":{"type":"any"},"thinking":{"type":"enabled","budget_tokens":5000},"stop_sequences":["x"]}'
+chat_answer = '{"id":"c","object":"chat.completion","created":1,"model":"m","choices":[{"index":0,"message":{"role":"assistant","content":"hi","reasoning_content":"r","tool_calls":[{"id":"t","type":"function","function":{"name":"f","arguments":"{\\"a\\":1}"}}]},"finish_reason":"length"}],"usage":{"prompt_tokens":3,"completion_tokens":2,"prompt_tokens_details":{"cached_tokens":1}}}'
+def chunk(delta, finish=None):
+    return 'data: ' + json.dumps({"id": "c", "object": "chat.completion.chunk", "model": "m", "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]}) + '\n\n'
+chat_stream = (chunk({"role": "assistant", "content": ""}) + chunk({"reasoning_content": "th"}) + chunk({"content": "Hel"}) +
+               chunk({"tool_calls": [{"index": 0, "id": "t", "type": "function", "function": {"name": "f", "arguments": "{\"a\""}}]}) +
+               chunk({"tool_calls": [{"index": 0, "function": {"arguments": ":1}"}}]}) + chunk({}, "tool_calls") +
+               'data: {"choices":[],"usage":{"prompt_tokens":3,"completion_tokens":2}}\n\ndata: [DONE]\n\n')
+for api in (0, 1):
+    put('fuzz_apis', 'body_%d' % api, bytes([api]) + (messages_body if api else responses_body).encode())
+    put('fuzz_apis', 'answer_%d' % api, bytes([api | 2]) + chat_answer.encode())
+    put('fuzz_apis', 'stream_%d' % api, bytes([api | 4 | 8]) + chat_stream.encode())
+    put('fuzz_apis', 'stream_error_%d' % api, bytes([api | 4]) + (chunk({"content": "a"}) + 'event: error\ndata: {"error":{"message":"m","code":"rate_limit_exceeded"}}\n\n').encode())
+put('fuzz_apis', 'error_openai', bytes([7 | 0x10]) + b'{"error":{"message":"bad key","type":"invalid_request_error"}}')

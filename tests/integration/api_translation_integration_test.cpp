@@ -353,6 +353,28 @@ TEST(ApiTranslationIntegration, MessagesErrorsTakeAnthropicsShape) {
             std::string::npos);
 }
 
+TEST(ApiTranslationIntegration, MessagesRefusalsBeforeTheCallTakeAnthropicsShape) {
+  FakeUpstream upstream([](const RecordedRequest&) { return FakeResponse::json(200, "{}"); });
+  TestGateway gateway;
+  // No key for openai: refused by the provider's call before anything is sent.
+  auto response = postJson(
+      gateway.port(), "/v1/messages",
+      {{"x-portkey-provider", "openai"}, {"x-portkey-custom-host", upstream.baseUrl() + "/v1"}},
+      kMessagesBody);
+  EXPECT_EQ(response.status, 401) << response.body;
+  json body = json::parse(response.body);
+  EXPECT_EQ(body["type"], "error") << response.body;
+  EXPECT_EQ(body["error"]["type"], "authentication_error");
+  // A body that is no Messages request.
+  response = postJson(gateway.port(), "/v1/messages", openAiHeaders(upstream),
+                      R"({"model":"gpt-4o-mini","messages":[{"role":"user","content":"Hi"}]})");
+  EXPECT_EQ(response.status, 400) << response.body;
+  body = json::parse(response.body);
+  EXPECT_EQ(body["error"]["type"], "invalid_request_error") << response.body;
+  EXPECT_NE(body["error"]["message"].get<std::string>().find("max_tokens"), std::string::npos);
+  EXPECT_EQ(upstream.requestCount(), 0u);
+}
+
 TEST(ApiTranslationIntegration, MessagesFallBackFromAnthropicToOpenAi) {
   FakeUpstream anthropic([](const RecordedRequest& r) {
     if (auto error = rejectAnthropic(r)) return *error;
