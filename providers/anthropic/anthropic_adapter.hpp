@@ -6,6 +6,7 @@
 #include <string>
 #include <string_view>
 
+#include "portico/anthropic_errors.hpp"
 #include "portico/provider_adapter.hpp"
 
 namespace portico::providers {
@@ -81,11 +82,6 @@ std::unique_ptr<StreamTransformer> makeAnthropicMessagesStream(
 // The token counts of a complete Messages answer relayed unchanged (/v1/messages): a 2xx with a
 // usage object; nullopt otherwise.
 std::optional<Usage> anthropicMessagesUsage(const UpstreamReply& reply);
-
-// Anthropic's error type for an HTTP status: 400 invalid_request_error, 401
-// authentication_error, 403 permission_error, 404 not_found_error, 429 rate_limit_error, 503 and
-// 529 overloaded_error, other 5xx api_error, other 4xx invalid_request_error.
-std::string_view anthropicErrorType(int status);
 
 // {"type":"error","error":{"type":<type>,"message":<message>}}, Anthropic's error body (also
 // the data of its stream `error` event).

@@ -14,9 +14,6 @@ namespace portico::apis::messages::detail {
 // Anthropic's stop_reason for a chat finish_reason; null or unknown reasons are "end_turn".
 std::string stopReason(const nlohmann::json& finish_reason);
 
-// Anthropic's error type for an HTTP status (400 invalid_request_error ... 500 api_error).
-std::string errorTypeForStatus(int status);
-
 // Anthropic's error type for a chat error object's type or code ("rate_limit_exceeded" ->
 // rate_limit_error, ...); api_error when nothing is recognised.
 std::string errorTypeFromChat(const nlohmann::json& error);

@@ -6,6 +6,7 @@
 
 #include "apis/messages_api.hpp"
 #include "apis/messages_detail.hpp"
+#include "portico/anthropic_errors.hpp"
 #include "portico/json_parse.hpp"
 #include "portico/openai_wire.hpp"
 
@@ -28,28 +29,6 @@ std::string stopReason(const json& finish_reason) {
   // "stop" is end_turn even when the request had stop_sequences: chat does not say whether a
   // stop sequence or the model ended the turn, nor which sequence it was.
   return "end_turn";
-}
-
-std::string errorTypeForStatus(int status) {
-  switch (status) {
-    case 400:
-      return "invalid_request_error";
-    case 401:
-      return "authentication_error";
-    case 403:
-      return "permission_error";
-    case 404:
-      return "not_found_error";
-    case 413:
-      return "request_too_large";
-    case 429:
-      return "rate_limit_error";
-    case 503:
-    case 529:
-      return "overloaded_error";
-    default:
-      return "api_error";
-  }
 }
 
 std::string errorTypeFromChat(const json& error) {
@@ -214,10 +193,10 @@ json fromChatResponse(const json& chat, const json& request) {
 }
 
 json errorFromChat(int status, std::string_view body) {
-  return {
-      {"type", "error"},
-      {"error",
-       {{"type", detail::errorTypeForStatus(status)}, {"message", errorMessage(status, body)}}}};
+  return {{"type", "error"},
+          {"error",
+           {{"type", std::string(anthropicErrorType(status))},
+            {"message", errorMessage(status, body)}}}};
 }
 
 }  // namespace portico::apis::messages

@@ -176,7 +176,8 @@ TEST(MessagesError, TypeFromStatus) {
                                                {503, "overloaded_error"},
                                                {529, "overloaded_error"},
                                                {504, "api_error"},
-                                               {408, "api_error"}};
+                                               {408, "api_error"},
+                                               {422, "invalid_request_error"}};
   for (const auto& [status, type] : cases) {
     const json out = errorFromChat(status, R"({"error":{"message":"m"}})");
     EXPECT_EQ(out, json({{"type", "error"}, {"error", {{"type", type}, {"message", "m"}}}}))
