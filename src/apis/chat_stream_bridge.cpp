@@ -6,8 +6,9 @@ namespace portico::apis {
 
 using nlohmann::json;
 
-ChatStreamBridge::ChatStreamBridge(std::unique_ptr<StreamTransformer> inner)
-    : inner_(std::move(inner)) {}
+ChatStreamBridge::ChatStreamBridge(std::unique_ptr<StreamTransformer> inner,
+                                   std::size_t max_chat_bytes)
+    : inner_(std::move(inner)), max_chat_bytes_(max_chat_bytes) {}
 
 void ChatStreamBridge::feed(std::string_view bytes, std::string& out) {
   if (stopped_) {
@@ -66,6 +67,15 @@ void ChatStreamBridge::writeEvent(std::string& out, std::string_view type, const
 
 void ChatStreamBridge::consume(std::string_view chat_sse, std::string& out) {
   if (chat_sse.empty()) {
+    return;
+  }
+  chat_bytes_ += chat_sse.size();
+  if (max_chat_bytes_ != 0 && chat_bytes_ > max_chat_bytes_) {
+    stopped_ = true;
+    onError(json{{"error",
+                  {{"message", "the upstream stream is too long to translate"},
+                   {"type", "upstream_stream_error"}}}},
+            out);
     return;
   }
   std::vector<stream::SseParser::Event> events;

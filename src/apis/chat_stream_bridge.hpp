@@ -17,8 +17,11 @@ namespace portico::apis {
 // those and hands each chunk to the API's writer, which appends its own events.
 class ChatStreamBridge : public StreamTransformer {
  public:
-  // `inner` may be null: the upstream bytes are chat SSE already.
-  explicit ChatStreamBridge(std::unique_ptr<StreamTransformer> inner);
+  // `inner` may be null: the upstream bytes are chat SSE already. A writer that keeps what it
+  // has sent (the Responses API repeats the whole answer at its end) sets `max_chat_bytes`:
+  // past it the stream fails instead of growing without bound; 0 is no limit.
+  explicit ChatStreamBridge(std::unique_ptr<StreamTransformer> inner,
+                            std::size_t max_chat_bytes = 0);
 
   void feed(std::string_view bytes, std::string& out) final;
   void finish(bool complete, std::string& out) final;
@@ -46,6 +49,8 @@ class ChatStreamBridge : public StreamTransformer {
   stream::SseParser parser_;
   std::string chat_;  // the inner transformer's output, reused
   std::optional<Usage> chunk_usage_;
+  std::size_t max_chat_bytes_;
+  std::size_t chat_bytes_ = 0;
   bool saw_done_ = false;
   bool stopped_ = false;  // an error was passed on, or the end was
 };

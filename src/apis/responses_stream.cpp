@@ -95,8 +95,11 @@ std::string errorCode(const json& error) {
 // argument pieces) or at the end.
 class ResponsesStream final : public ChatStreamBridge {
  public:
+  // The answer is kept for response.completed: a stream past this fails rather than grow.
+  static constexpr std::size_t kMaxChatBytes = 32u << 20;
+
   ResponsesStream(const json& request, std::unique_ptr<StreamTransformer> inner)
-      : ChatStreamBridge(std::move(inner)),
+      : ChatStreamBridge(std::move(inner), kMaxChatBytes),
         model_(detail::stringOr(request, "model")),
         created_at_(openai::unixSeconds(std::chrono::system_clock::now())),
         // Only the echoed fields are kept, not the client's whole input.

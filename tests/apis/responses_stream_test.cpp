@@ -325,6 +325,24 @@ TEST(ResponsesStream, StreamEndingWithoutFinishOrDoneFails) {
   expectFailed(parse(run(partial)), "server_error");
 }
 
+// The whole answer is kept for response.completed, so an endless upstream stream must end.
+TEST(ResponsesStream, StreamTooLongToKeepFails) {
+  auto stream = streamFromChat(kRequest, nullptr);
+  const std::string piece =
+      chunk(R"("delta":{"content":")" + std::string(1 << 20, 'x') + R"("},"finish_reason":null)");
+  std::string out;
+  std::size_t fed = 0;
+  for (; fed < 40 && out.find("response.failed") == std::string::npos; ++fed) {
+    stream->feed(piece, out);
+  }
+  EXPECT_LT(fed, 40u) << "still translating after 40 MiB";
+  const std::size_t failed_at = out.size();
+  stream->feed(piece, out);  // nothing more once failed
+  stream->finish(true, out);
+  EXPECT_EQ(out.size(), failed_at);
+  EXPECT_NE(out.find("too long to translate"), std::string::npos);
+}
+
 TEST(ResponsesStream, UpstreamErrorEventAfterStart) {
   const std::string sse = chunk(R"("delta":{"content":"Hel"},"finish_reason":null)") +
                           "event: error\ndata: {\"error\":{\"message\":\"overloaded now\","
