@@ -3,10 +3,13 @@
 // them natively (passed through), against fakes that check what the real APIs check.
 #include <gtest/gtest.h>
 
+#include <condition_variable>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <utility>
 
+#include "portico/observer.hpp"
 #include "support/fake_upstream.hpp"
 #include "support/http_client.hpp"
 #include "support/test_data.hpp"
@@ -16,6 +19,7 @@ namespace portico::testing {
 namespace {
 
 using nlohmann::json;
+using namespace std::chrono_literals;
 
 constexpr const char* kAnthropicKey = "sk-ant-fake";
 constexpr const char* kOpenAiKey = "sk-openai-fake";
@@ -506,6 +510,58 @@ TEST(ApiTranslationIntegration, ResponsesOnBedrockConverse) {
   EXPECT_EQ(body["incomplete_details"]["reason"], "max_output_tokens");
   EXPECT_EQ(body["output"][0]["content"][0]["text"], "Sunny.");
   EXPECT_EQ(body["usage"]["total_tokens"], 15);
+}
+
+// What the observers (access log, metrics, budgets) are told a translated request used: the
+// provider's usage, complete and streamed.
+class UsageRecorder : public Observer {
+ public:
+  void requestEnded(const RequestInfo& request, const RequestOutcome& outcome) override {
+    if (!request.gateway_route) return;
+    std::lock_guard lock(mutex_);
+    ended_.emplace_back(request.endpoint, outcome.usage);
+    changed_.notify_all();
+  }
+  std::vector<std::pair<Endpoint, std::optional<Usage>>> waitFor(std::size_t n) {
+    std::unique_lock lock(mutex_);
+    changed_.wait_for(lock, 10s, [&] { return ended_.size() >= n; });
+    return ended_;
+  }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  std::vector<std::pair<Endpoint, std::optional<Usage>>> ended_;
+};
+
+TEST(ApiTranslationIntegration, ObserversSeeTheProvidersUsage) {
+  FakeUpstream upstream([](const RecordedRequest& r) {
+    if (auto error = rejectOpenAiChat(r)) return *error;
+    if (json::parse(r.body).value("stream", false)) return FakeResponse::sse(chatStreamEvents());
+    return FakeResponse::json(200, kChatAnswer);
+  });
+  auto recorder = std::make_shared<UsageRecorder>();
+  ServerOptions options = TestGateway::defaultOptions();
+  options.observers.push_back(recorder);
+  TestGateway gateway(options);
+  EXPECT_EQ(postJson(gateway.port(), "/v1/messages", openAiHeaders(upstream), kMessagesBody).status,
+            200);
+  json streamed_messages = json::parse(kMessagesBody);
+  streamed_messages["stream"] = true;
+  StreamingResponse translated(gateway.port(), "/v1/messages", openAiHeaders(upstream),
+                               streamed_messages.dump());
+  ASSERT_EQ(translated.status(), 200);
+  translated.readAll();
+  const auto ended = recorder->waitFor(2);
+  ASSERT_EQ(ended.size(), 2u);
+  EXPECT_EQ(ended[0].first, Endpoint::kMessages);
+  ASSERT_TRUE(ended[0].second);
+  EXPECT_EQ(ended[0].second->prompt_tokens, 9);
+  EXPECT_EQ(ended[0].second->completion_tokens, 3);
+  EXPECT_EQ(ended[1].first, Endpoint::kMessages);
+  ASSERT_TRUE(ended[1].second);
+  EXPECT_EQ(ended[1].second->prompt_tokens, 5);
+  EXPECT_EQ(ended[1].second->completion_tokens, 2);
 }
 
 }  // namespace
