@@ -108,9 +108,13 @@ std::string messageText(const json& content) {
 // Chat reasoning has no signature; an empty one marks it as not Anthropic's.
 json contentBlocks(const json& message) {
   json blocks = json::array();
-  if (const json& reasoning = member(message, "reasoning_content");
-      reasoning.is_string() && !reasoning.get_ref<const std::string&>().empty()) {
-    blocks.push_back({{"type", "thinking"}, {"thinking", reasoning}, {"signature", ""}});
+  // reasoning_content (DeepSeek, xAI, vLLM) or reasoning (Groq, OpenRouter).
+  const json* reasoning = &member(message, "reasoning_content");
+  if (!reasoning->is_string()) {
+    reasoning = &member(message, "reasoning");
+  }
+  if (reasoning->is_string() && !reasoning->get_ref<const std::string&>().empty()) {
+    blocks.push_back({{"type", "thinking"}, {"thinking", *reasoning}, {"signature", ""}});
   }
   std::string text = messageText(member(message, "content"));
   if (text.empty()) {

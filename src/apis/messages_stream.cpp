@@ -60,7 +60,11 @@ class MessagesStream final : public ChatStreamBridge {
     start(out);
     const json& choice = firstChoice(chunk);
     const json& delta = member(choice, "delta");
-    if (const std::string* thinking = nonEmptyString(member(delta, "reasoning_content"))) {
+    const std::string* thinking = nonEmptyString(member(delta, "reasoning_content"));
+    if (thinking == nullptr) {
+      thinking = nonEmptyString(member(delta, "reasoning"));  // Groq's and OpenRouter's name
+    }
+    if (thinking != nullptr) {
       openBlock(Kind::kThinking, {{"type", "thinking"}, {"thinking", ""}}, out);
       writeDelta(open_index_, {{"type", "thinking_delta"}, {"thinking", *thinking}}, out);
     }

@@ -123,6 +123,9 @@ TEST(MessagesResponse, ReasoningBecomesThinkingFirst) {
   EXPECT_EQ(out["content"],
             json::array({{{"type", "thinking"}, {"thinking", "Let me think."}, {"signature", ""}},
                          {{"type", "text"}, {"text", "42"}}}));
+  json groq = assistant("42");
+  groq["reasoning"] = "Hmm.";  // Groq's and OpenRouter's name for it
+  EXPECT_EQ(fromChatResponse(completion(groq), kRequest)["content"][0]["thinking"], "Hmm.");
 }
 
 TEST(MessagesResponse, StopReasons) {
