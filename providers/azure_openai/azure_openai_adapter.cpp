@@ -158,7 +158,7 @@ class AzureCall final : public OpenAiCompatibleCall {
         settings_(std::move(settings)),
         resolved_(std::move(resolved)) {
     if (!isV1(resolved_.version) && resolved_.version < kFirstAzureStreamUsageVersion) {
-      keepStreamOptions();  // older API versions refuse stream_options
+      refuseStreamOptions();  // older API versions refuse stream_options
     }
   }
 

@@ -139,6 +139,15 @@ void OpenAiCompatibleCall::addProviderHeaders(HeaderList& headers) const {
 }
 
 std::string OpenAiCompatibleCall::body() const {
+  if (refuses_stream_options_ && !passthrough_ && request_.body != nullptr &&
+      request_.body->is_object() && request_.body->contains("stream_options")) {
+    nlohmann::json body = *request_.body;
+    body.erase("stream_options");
+    if (spec_.quirk != nullptr) {
+      spec_.quirk(body, request_);
+    }
+    return body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  }
   if (passthrough_ || request_.body == nullptr || (spec_.quirk == nullptr && !asks_stream_usage_)) {
     return bodyBytes(request_);
   }
@@ -213,7 +222,8 @@ bool OpenAiCompatibleAdapter::supports(Endpoint endpoint) const {
     case Endpoint::kEmbeddings:
       return (spec_.endpoints & kEmbed) != 0;
     case Endpoint::kResponses:
-      return (spec_.endpoints & kResp) != 0;
+      // A passthrough-only provider gets /v1/responses forwarded, as any other path.
+      return (spec_.endpoints & kResp) != 0 || spec_.endpoints == kProxyOnly;
     case Endpoint::kMessages:
       return false;
     case Endpoint::kPassthrough:

@@ -94,8 +94,12 @@ class OpenAiCompatibleCall : public ProviderCall {
   // Adds the provider's own headers (the spec's extra header, OpenAI's headers).
   virtual void addProviderHeaders(HeaderList& headers) const;
 
-  // Sends streams as the client asked, without the usage chunk it did not ask for.
-  void keepStreamOptions() { asks_stream_usage_ = false; }
+  // For an upstream that refuses stream_options: adds none, and removes one the body has (the
+  // gateway's Responses and Messages translations ask for the usage chunk).
+  void refuseStreamOptions() {
+    asks_stream_usage_ = false;
+    refuses_stream_options_ = true;
+  }
 
   const OpenAiCompatibleSpec& spec() const { return spec_; }
   const ClientRequest& client() const { return request_; }
@@ -110,6 +114,7 @@ class OpenAiCompatibleCall : public ProviderCall {
   const Target& target_;
   const bool passthrough_;
   bool asks_stream_usage_;  // this stream adds stream_options.include_usage upstream
+  bool refuses_stream_options_ = false;
 };
 
 // The shared adapter for every OpenAI-compatible provider: URL and auth from the spec, the body

@@ -10,6 +10,8 @@ namespace {
 constexpr unsigned kChatText = kChat | kText;
 constexpr unsigned kChatEmbed = kChat | kEmbed;
 constexpr unsigned kAll = kChat | kText | kEmbed;
+// kResp: providers with their own Responses API (/v1/responses), served natively (the rest get
+// it translated through chat, or passed through when they are passthrough-only).
 
 constexpr std::array kSpecs = {
     OpenAiCompatibleSpec{.id = "openai",
@@ -17,8 +19,10 @@ constexpr std::array kSpecs = {
                          .endpoints = kAll | kResp,
                          .openai_headers = true,
                          .asks_stream_usage = true},
-    OpenAiCompatibleSpec{
-        .id = "groq", .base_url = "https://api.groq.com/openai/v1", .usage_in_x_groq = true},
+    OpenAiCompatibleSpec{.id = "groq",
+                         .base_url = "https://api.groq.com/openai/v1",
+                         .endpoints = kChat | kResp,
+                         .usage_in_x_groq = true},
     OpenAiCompatibleSpec{.id = "together-ai",
                          .base_url = "https://api.together.xyz",
                          .endpoints = kAll,
@@ -37,14 +41,16 @@ constexpr std::array kSpecs = {
         .id = "deepseek", .base_url = "https://api.deepseek.com", .api_prefix = "/v1"},
     OpenAiCompatibleSpec{.id = "fireworks-ai",
                          .base_url = "https://api.fireworks.ai/inference/v1",
-                         .endpoints = kAll},
+                         .endpoints = kAll | kResp},
     OpenAiCompatibleSpec{.id = "openrouter",
                          .base_url = "https://openrouter.ai/api",
+                         .endpoints = kChat | kResp,
                          .api_prefix = "/v1",
                          .extra_header_name = "http-referer",
                          .extra_header_value = "https://portkey.ai/"},
     OpenAiCompatibleSpec{.id = "deepinfra", .base_url = "https://api.deepinfra.com/v1/openai"},
-    OpenAiCompatibleSpec{.id = "x-ai", .base_url = "https://api.x.ai/v1", .endpoints = kAll},
+    OpenAiCompatibleSpec{
+        .id = "x-ai", .base_url = "https://api.x.ai/v1", .endpoints = kAll | kResp},
     OpenAiCompatibleSpec{.id = "cerebras", .base_url = "https://api.cerebras.ai/v1"},
     OpenAiCompatibleSpec{.id = "ncompass", .base_url = "https://api.ncompass.tech/v1"},
     OpenAiCompatibleSpec{.id = "jina", .base_url = "https://api.jina.ai/v1", .endpoints = kEmbed},

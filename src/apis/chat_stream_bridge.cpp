@@ -59,6 +59,11 @@ std::optional<Usage> ChatStreamBridge::usage() const {
   return chunk_usage_;
 }
 
+void ChatStreamBridge::stopWith(std::string_view message, std::string& out) {
+  stopped_ = true;
+  onError(json{{"error", {{"message", message}, {"type", "upstream_stream_error"}}}}, out);
+}
+
 void ChatStreamBridge::writeEvent(std::string& out, std::string_view type, const json& data) {
   out.append("event: ").append(type).append("\ndata: ");
   out += data.dump(-1, ' ', false, json::error_handler_t::replace);
@@ -71,11 +76,7 @@ void ChatStreamBridge::consume(std::string_view chat_sse, std::string& out) {
   }
   chat_bytes_ += chat_sse.size();
   if (max_chat_bytes_ != 0 && chat_bytes_ > max_chat_bytes_) {
-    stopped_ = true;
-    onError(json{{"error",
-                  {{"message", "the upstream stream is too long to translate"},
-                   {"type", "upstream_stream_error"}}}},
-            out);
+    stopWith("the upstream stream is too long to translate", out);
     return;
   }
   std::vector<stream::SseParser::Event> events;

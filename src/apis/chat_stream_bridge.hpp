@@ -38,6 +38,11 @@ class ChatStreamBridge : public StreamTransformer {
   // upstream broke or timed out. Called once, unless onError was.
   virtual void onEnd(bool saw_done, bool complete, std::string& out) = 0;
 
+  // Ends the stream from a writer (a limit it keeps was passed): onError with `message`, then
+  // nothing more is passed on.
+  void stopWith(std::string_view message, std::string& out);
+  bool stopped() const { return stopped_; }
+
   // Appends "event: <type>\ndata: <json>\n\n".
   static void writeEvent(std::string& out, std::string_view type, const nlohmann::json& data);
 

@@ -11,8 +11,9 @@
 // finish reasons, error kinds and usage counts.
 namespace portico::apis::messages::detail {
 
-// Anthropic's stop_reason for a chat finish_reason; null or unknown reasons are "end_turn".
-std::string stopReason(const nlohmann::json& finish_reason);
+// Anthropic's stop_reason for a chat finish_reason; null or unknown reasons are "end_turn",
+// or "tool_use" when the answer called tools (`called_tools`) and did not say otherwise.
+std::string stopReason(const nlohmann::json& finish_reason, bool called_tools);
 
 // Anthropic's error type for a chat error object's type or code ("rate_limit_exceeded" ->
 // rate_limit_error, ...); api_error when nothing is recognised.

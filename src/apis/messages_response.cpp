@@ -16,7 +16,10 @@ using nlohmann::json;
 
 namespace detail {
 
-std::string stopReason(const json& finish_reason) {
+std::string stopReason(const json& finish_reason, bool called_tools) {
+  if (called_tools && (finish_reason.is_null() || finish_reason == "stop")) {
+    return "tool_use";  // some upstreams say "stop" beside tool calls; agents loop on tool_use
+  }
   if (finish_reason == "length") {
     return "max_tokens";
   }
@@ -182,7 +185,11 @@ json fromChatResponse(const json& chat, const json& request) {
   if (!model.is_string()) {
     model = member(request, "model").is_string() ? request["model"] : json("");
   }
-  json stop_reason = detail::stopReason(member(choice, "finish_reason"));
+  json content = contentBlocks(message);
+  const bool called_tools = std::any_of(content.begin(), content.end(), [](const json& block) {
+    return block.is_object() && block.value("type", "") == "tool_use";
+  });
+  json stop_reason = detail::stopReason(member(choice, "finish_reason"), called_tools);
   if (member(message, "refusal").is_string() && member(message, "content").is_null()) {
     stop_reason = "refusal";
   }
@@ -190,7 +197,7 @@ json fromChatResponse(const json& chat, const json& request) {
           {"type", "message"},
           {"role", "assistant"},
           {"model", std::move(model)},
-          {"content", contentBlocks(message)},
+          {"content", std::move(content)},
           {"stop_reason", std::move(stop_reason)},
           {"stop_sequence", nullptr},
           {"usage", detail::usageJson(usageFromOpenAi(member(chat, "usage")))}};

@@ -73,8 +73,11 @@ class MessagesStream final : public ChatStreamBridge {
       writeDelta(open_index_, {{"type", "text_delta"}, {"text", *text}}, out);
     }
     if (const json& calls = member(delta, "tool_calls"); calls.is_array()) {
-      for (std::size_t i = 0; i < calls.size(); ++i) {
+      for (std::size_t i = 0; i < calls.size() && !stopped(); ++i) {
         onToolCall(calls[i], i, out);
+      }
+      if (stopped()) {
+        return;
       }
     }
     if (const json& reason = member(choice, "finish_reason"); !reason.is_null()) {
@@ -109,7 +112,8 @@ class MessagesStream final : public ChatStreamBridge {
     writeEvent(out, "message_delta",
                {{"type", "message_delta"},
                 {"delta",
-                 {{"stop_reason", detail::stopReason(finish_reason_)}, {"stop_sequence", nullptr}}},
+                 {{"stop_reason", detail::stopReason(finish_reason_, tool_count_ > 0)},
+                  {"stop_sequence", nullptr}}},
                 {"usage", detail::usageJson(usage())}});
     writeEvent(out, "message_stop", {{"type", "message_stop"}});
   }
@@ -175,22 +179,30 @@ class MessagesStream final : public ChatStreamBridge {
     const long long key =
         index.is_number_integer() ? index.get<long long>() : static_cast<long long>(position);
     const json& function = member(call, "function");
+    const std::string* id = nonEmptyString(member(call, "id"));
     auto found = tool_blocks_.find(key);
-    if (found == tool_blocks_.end()) {
-      const std::string* id = nonEmptyString(member(call, "id"));
+    // A known index with another call's id is a new call: some providers number every call 0.
+    if (found == tool_blocks_.end() || (id != nullptr && *id != found->second.id)) {
+      if (tool_count_ >= kMaxToolCalls) {
+        stopWith("the upstream sent more tool calls than Portico translates", out);
+        return;
+      }
+      ++tool_count_;
       const std::string* name = nonEmptyString(member(function, "name"));
+      const std::string block_id = id ? *id : openai::newId("toolu_");
       openBlock(Kind::kTool,
                 {{"type", "tool_use"},
-                 {"id", id ? *id : openai::newId("toolu_")},
+                 {"id", block_id},
                  {"name", name ? *name : std::string()},
                  {"input", json::object()}},
                 out);
-      found = tool_blocks_.emplace(key, open_index_).first;
+      found = tool_blocks_.insert_or_assign(key, ToolBlock{open_index_, block_id}).first;
     }
     if (const std::string* arguments = nonEmptyString(member(function, "arguments"))) {
       // Providers stream one call after another; a piece for a call whose block was already
       // closed still goes to that block's index, where clients accumulate by index.
-      writeDelta(found->second, {{"type", "input_json_delta"}, {"partial_json", *arguments}}, out);
+      writeDelta(found->second.index, {{"type", "input_json_delta"}, {"partial_json", *arguments}},
+                 out);
     }
   }
 
@@ -205,8 +217,14 @@ class MessagesStream final : public ChatStreamBridge {
   Kind open_ = Kind::kNone;
   int open_index_ = -1;
   int next_index_ = 0;
-  std::map<long long, int> tool_blocks_;  // chat tool_calls index -> block index
-  json finish_reason_;                    // null until a choice finishes
+  struct ToolBlock {
+    int index;       // the content block's
+    std::string id;  // the tool_use id
+  };
+  static constexpr int kMaxToolCalls = 128;
+  std::map<long long, ToolBlock> tool_blocks_;  // chat tool_calls index -> its latest call
+  int tool_count_ = 0;
+  json finish_reason_;  // null until a choice finishes
 };
 
 }  // namespace

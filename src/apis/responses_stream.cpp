@@ -97,6 +97,7 @@ class ResponsesStream final : public ChatStreamBridge {
  public:
   // The answer is kept for response.completed: a stream past this fails rather than grow.
   static constexpr std::size_t kMaxChatBytes = 32u << 20;
+  static constexpr std::size_t kMaxToolCalls = 128;
 
   ResponsesStream(const json& request, std::unique_ptr<StreamTransformer> inner)
       : ChatStreamBridge(std::move(inner), kMaxChatBytes),
@@ -208,6 +209,9 @@ class ResponsesStream final : public ChatStreamBridge {
         for (const json& call : *calls) {
           if (call.is_object()) {
             onToolDelta(call, out);
+          }
+          if (stopped()) {
+            return;
           }
         }
       }
@@ -354,6 +358,10 @@ class ResponsesStream final : public ChatStreamBridge {
     closeReasoning(out);
     ToolState* tool = findTool(call);
     if (!tool) {
+      if (tools_.size() >= kMaxToolCalls) {  // each delta searches them: keep that bounded
+        stopWith("the upstream sent more tool calls than Portico translates", out);
+        return;
+      }
       tools_.push_back(ToolState{call.value("index", json()), openai::newId("fc_")});
       tool = &tools_.back();
     }
@@ -398,7 +406,9 @@ class ResponsesStream final : public ChatStreamBridge {
   }
 
   void closeTools(std::string& out) {
-    for (ToolState& tool : tools_) {
+    // Calls close all together, so those before first_open_tool_ are closed already.
+    for (std::size_t i = first_open_tool_; i < tools_.size(); ++i) {
+      ToolState& tool = tools_[i];
       if (tool.closed) {
         continue;
       }
@@ -415,6 +425,7 @@ class ResponsesStream final : public ChatStreamBridge {
       emit(out, "response.output_item.done",
            {{"output_index", *tool.index}, {"item", output_[*tool.index]}});
     }
+    first_open_tool_ = tools_.size();
   }
 
   void closeAll(std::string& out) {
@@ -470,6 +481,7 @@ class ResponsesStream final : public ChatStreamBridge {
   std::optional<MessageState> message_;
   std::optional<ReasoningState> reasoning_;
   std::vector<ToolState> tools_;
+  std::size_t first_open_tool_ = 0;
   json finish_reason_;
 };
 

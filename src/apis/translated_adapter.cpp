@@ -15,7 +15,8 @@ bool isSuccess(int status) { return status >= 200 && status < 300; }
 // shape the client's API has: Anthropic's clients read Anthropic's error object.
 GatewayError inClientShape(Endpoint api, GatewayError error) {
   if (api == Endpoint::kMessages) {
-    error.body = messages::errorFromChat(error.status, error.body.dump());
+    error.body = messages::errorFromChat(
+        error.status, error.body.dump(-1, ' ', false, json::error_handler_t::replace));
   }
   return error;
 }
@@ -51,7 +52,11 @@ class TranslatedCall final : public ProviderCall {
     return request;
   }
   Expected<bool> authenticate(UpstreamRequest& request) override {
-    return inner_->authenticate(request);
+    auto signed_request = inner_->authenticate(request);
+    if (!signed_request) {
+      return inClientShape(api_, signed_request.error());
+    }
+    return signed_request;
   }
 
   MappedResponse mapResponse(UpstreamReply reply) override {

@@ -128,6 +128,15 @@ TEST(MessagesResponse, ReasoningBecomesThinkingFirst) {
   EXPECT_EQ(fromChatResponse(completion(groq), kRequest)["content"][0]["thinking"], "Hmm.");
 }
 
+TEST(MessagesResponse, ToolCallsBesideStopAreAToolUseTurn) {
+  json message = assistant(nullptr);
+  message["tool_calls"] = json::parse(
+      R"([{"id":"call_1","type":"function","function":{"name":"f","arguments":"{}"}}])");
+  EXPECT_EQ(fromChatResponse(completion(message, "stop"), kRequest)["stop_reason"], "tool_use");
+  EXPECT_EQ(fromChatResponse(completion(message, nullptr), kRequest)["stop_reason"], "tool_use");
+  EXPECT_EQ(fromChatResponse(completion(message, "length"), kRequest)["stop_reason"], "max_tokens");
+}
+
 TEST(MessagesResponse, StopReasons) {
   auto reason = [](json finish) {
     return fromChatResponse(completion(assistant("x"), finish), kRequest)["stop_reason"];

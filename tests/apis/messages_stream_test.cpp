@@ -380,4 +380,37 @@ TEST(MessagesStream, NotJsonIsAnError) {
 }
 
 }  // namespace
+// Providers that number every parallel call 0 still give one tool_use block per call id, and a
+// "stop" beside tool calls is still a tool_use turn (agents loop on it).
+TEST(MessagesStream, CallsSharingAnIndexAreSeparateBlocks) {
+  const std::string chat = sse(chunk(toolDelta(0, "call_a", "f", "{}"))) +
+                           sse(chunk(toolDelta(0, "call_b", "g", "{\"x\":1}"))) +
+                           sse(chunk(json::object(), "stop")) + "data: [DONE]\n\n";
+  const auto events = parse(run({chat}));
+  std::vector<std::string> ids;
+  for (const auto& event : events) {
+    if (event.type == "content_block_start") {
+      ids.push_back(event.data["content_block"]["id"]);
+    }
+  }
+  EXPECT_EQ(ids, (std::vector<std::string>{"call_a", "call_b"}));
+  ASSERT_GE(events.size(), 2u);
+  EXPECT_EQ(events[events.size() - 2].data["delta"]["stop_reason"], "tool_use");
+}
+
+TEST(MessagesStream, TooManyToolCallsEndTheStream) {
+  std::string chat;
+  for (int i = 0; i < 200; ++i) {
+    chat += sse(chunk(toolDelta(i, "call_" + std::to_string(i), "f", "{}")));
+  }
+  const auto events = parse(run({chat + "data: [DONE]\n\n"}));
+  ASSERT_FALSE(events.empty());
+  EXPECT_EQ(events.back().type, "error");
+  int blocks = 0;
+  for (const auto& event : events) {
+    blocks += event.type == "content_block_start";
+  }
+  EXPECT_EQ(blocks, 128);
+}
+
 }  // namespace portico::apis::messages

@@ -343,6 +343,23 @@ TEST(ResponsesStream, StreamTooLongToKeepFails) {
   EXPECT_NE(out.find("too long to translate"), std::string::npos);
 }
 
+TEST(ResponsesStream, TooManyToolCallsFail) {
+  std::string chat;
+  for (int i = 0; i < 200; ++i) {
+    chat += chunk(R"("delta":{"tool_calls":[{"index":)" + std::to_string(i) + R"(,"id":"call_)" +
+                  std::to_string(i) +
+                  R"(","function":{"name":"f","arguments":"{}"}}]},"finish_reason":null)");
+  }
+  const auto events = parse(run(chat + "data: [DONE]\n\n"));
+  int added = 0;
+  for (const auto& event : events) {
+    added += event.name == "response.output_item.added";
+  }
+  EXPECT_EQ(added, 128);
+  ASSERT_FALSE(events.empty());
+  EXPECT_EQ(events.back().name, "response.failed");
+}
+
 TEST(ResponsesStream, UpstreamErrorEventAfterStart) {
   const std::string sse = chunk(R"("delta":{"content":"Hel"},"finish_reason":null)") +
                           "event: error\ndata: {\"error\":{\"message\":\"overloaded now\","

@@ -265,6 +265,22 @@ TEST(AzureOpenAiAdapter, SupportsUnifiedEndpoints) {
   EXPECT_TRUE(adapter.supports(Endpoint::kResponses));
 }
 
+// The gateway's translations ask for the usage chunk; API versions before stream usage refuse
+// stream_options, so it is taken out of the body for them.
+TEST(AzureOpenAiAdapter, OldApiVersionsGetNoStreamOptions) {
+  AzureOpenAiAdapter adapter;
+  AzureCall call(Endpoint::kChatCompletions, "api-version=2024-06-01");
+  call.body["stream"] = true;
+  call.body["stream_options"] = {{"include_usage", true}};
+  call.request.stream = true;
+  call.request.body_modified = true;
+  auto out = adapter.buildRequest(call.request, azureTarget());
+  ASSERT_TRUE(out.has_value()) << out.error().body.dump();
+  const json sent = json::parse(out->body);
+  EXPECT_FALSE(sent.contains("stream_options")) << out->body;
+  EXPECT_EQ(sent["stream"], true);
+}
+
 // Azure's Responses API is not under a deployment (the body names the model) and takes the
 // body as sent.
 TEST(AzureOpenAiAdapter, ResponsesGoToTheResourceResponsesPath) {

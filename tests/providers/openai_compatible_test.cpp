@@ -34,6 +34,33 @@ TEST(OpenAiCompatible, AtLeastThirtyFiveProvidersAreRegistered) {
   }
 }
 
+// Rows with their own Responses API serve it natively; passthrough-only rows forward it; the
+// rest get it translated through chat by the gateway (supports() false).
+TEST(OpenAiCompatible, ResponsesApiWhereTheProviderHasIt) {
+  ProviderRegistry registry;
+  registerBuiltinProviders(registry);
+  for (const char* id : {"openai", "groq", "x-ai", "openrouter", "fireworks-ai", "replicate"}) {
+    EXPECT_TRUE(registry.find(id)->supports(Endpoint::kResponses)) << id;
+  }
+  for (const char* id : {"perplexity-ai", "deepseek", "together-ai", "mistral-ai"}) {
+    EXPECT_FALSE(registry.find(id)->supports(Endpoint::kResponses)) << id;
+  }
+  const json body = {{"model", "openai/gpt-oss-20b"}, {"input", "hi"}};
+  const std::string raw = body.dump();
+  HeaderList headers;
+  ClientRequest request = chatRequest(body, headers);
+  request.endpoint = Endpoint::kResponses;
+  request.path = "/responses";
+  request.raw_body = raw;
+  Target target;
+  target.provider = "groq";
+  target.api_key = "gsk-test";
+  auto out = registry.find("groq")->buildRequest(request, target);
+  ASSERT_TRUE(out.has_value()) << out.error().body.dump();
+  EXPECT_EQ(out->target, "/openai/v1/responses");
+  EXPECT_EQ(out->body, raw);
+}
+
 TEST(OpenAiCompatible, EveryRowBuildsItsUrlAndAuth) {
   const json body = {{"model", "m"}, {"messages", json::array()}, {"unknown_field", 1}};
   const std::string raw = body.dump();
