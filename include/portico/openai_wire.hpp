@@ -16,7 +16,7 @@ namespace portico::openai {
 std::string sseData(const nlohmann::json& payload);
 
 // Appends [event: <name>\n]data: <json>\n\n for JSON text relayed as it came: on one data line,
-// since a newline in valid JSON is only whitespace (an upstream may split its data over lines,
+// since a newline (LF or CR) in valid JSON is only whitespace (an upstream may split its data over lines,
 // and clients read one line).
 void appendSseEvent(std::string_view name, std::string_view json_text, std::string& out);
 

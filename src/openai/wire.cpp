@@ -21,7 +21,10 @@ void appendSseEvent(std::string_view name, std::string_view json_text, std::stri
   out += "data: ";
   const std::size_t start = out.size();
   out += json_text;
-  std::replace(out.begin() + static_cast<std::ptrdiff_t>(start), out.end(), '\n', ' ');
+  // CR ends an SSE line as LF does; in valid JSON both are only whitespace.
+  std::replace_if(
+      out.begin() + static_cast<std::ptrdiff_t>(start), out.end(),
+      [](char c) { return c == '\n' || c == '\r'; }, ' ');
   out += "\n\n";
 }
 
