@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstddef>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -8,6 +9,19 @@
 // (OpenSSL for base64 and digests, Boost.URL for percent-encoding, Boost.Uuid for ids), so no
 // file writes its own.
 namespace portico {
+
+// The longest prefix of `text` of at most `limit` bytes that does not end inside a UTF-8
+// sequence (a cut backs off continuation bytes).
+inline std::string_view utf8Prefix(std::string_view text, std::size_t limit) {
+  if (text.size() <= limit) {
+    return text;
+  }
+  std::size_t end = limit;
+  while (end > 0 && (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80) {
+    --end;
+  }
+  return text.substr(0, end);
+}
 
 // ASCII lower case; other bytes unchanged.
 std::string asciiLower(std::string_view text);

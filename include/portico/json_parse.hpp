@@ -19,6 +19,17 @@ bool jsonDepthWithin(std::string_view text, std::size_t max_depth = kMaxJsonDept
 // is not JSON or nests deeper than `max_depth`. Never throws.
 nlohmann::json parseJson(std::string_view text, std::size_t max_depth = kMaxJsonDepth);
 
+// object[key], or a null value when `object` is no object or has no such member: reads a
+// hostile document without nlohmann's throwing or inserting accessors, and without a copy.
+inline const nlohmann::json& member(const nlohmann::json& object, const char* key) {
+  static const nlohmann::json kNull;
+  if (!object.is_object()) {
+    return kNull;
+  }
+  auto it = object.find(key);
+  return it == object.end() ? kNull : *it;
+}
+
 // Whether `text` is one valid JSON value (UTF-8, nesting within kMaxJsonDepth), checked without
 // building it: for relays that pass the bytes on as they came.
 bool isJson(std::string_view text);

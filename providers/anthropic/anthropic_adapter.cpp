@@ -18,12 +18,6 @@ std::int64_t tokens(const json& usage, const char* key) {
   return it != usage.end() && it->is_number_integer() ? it->get<std::int64_t>() : 0;
 }
 
-const json& member(const json& object, const char* key) {
-  static const json kNull;
-  auto it = object.find(key);
-  return it == object.end() ? kNull : *it;
-}
-
 std::string passthroughPath(const ClientRequest& request) {
   // Anthropic SDKs pointed at ".../v1" ask for /v1/v1/...: collapse it, as Portkey does.
   std::string_view path = request.path;

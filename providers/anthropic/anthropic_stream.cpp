@@ -26,12 +26,6 @@ long long blockIndex(const json& data) {
   return it != data.end() && it->is_number_integer() ? it->get<long long>() : -1;
 }
 
-const json& member(const json& data, const char* key) {
-  static const json kNull;
-  auto it = data.find(key);
-  return it == data.end() ? kNull : *it;
-}
-
 class AnthropicChatStream final : public openai::ChatStreamTranslator {
  public:
   AnthropicChatStream(const ClientRequest& request, const Target& target, std::string provider)

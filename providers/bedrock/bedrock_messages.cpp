@@ -137,12 +137,6 @@ class BedrockMessagesStream final : public StreamTransformer {
     }
   }
 
-  static const json& member(const json& object, const char* key) {
-    static const json kNull;
-    auto it = object.is_object() ? object.find(key) : object.end();
-    return it == object.end() ? kNull : *it;
-  }
-
   void readUsage(const json& holder) {
     const json& usage = member(holder, "usage");
     if (!usage.is_object()) return;

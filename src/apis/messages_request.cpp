@@ -3,6 +3,7 @@
 #include <string_view>
 
 #include "apis/messages_api.hpp"
+#include "portico/json_parse.hpp"
 
 namespace portico::apis::messages {
 namespace {
@@ -12,12 +13,6 @@ using nlohmann::json;
 GatewayError invalid(std::string message) { return errors::failure(400, std::move(message)); }
 
 // The member `key` of an object, or null when absent (null and absent mean the same here).
-const json& member(const json& object, const char* key) {
-  static const json kNull;
-  auto it = object.find(key);
-  return it == object.end() ? kNull : *it;
-}
-
 // "messages.2.content.0": where a problem is, in Anthropic's validation style.
 std::string at(std::string_view path, std::size_t index) {
   return std::string(path) + "." + std::to_string(index);

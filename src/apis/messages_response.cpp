@@ -7,6 +7,7 @@
 #include "apis/messages_api.hpp"
 #include "apis/messages_detail.hpp"
 #include "portico/anthropic_errors.hpp"
+#include "portico/encoding.hpp"
 #include "portico/json_parse.hpp"
 #include "portico/openai_wire.hpp"
 
@@ -66,12 +67,6 @@ json usageJson(const std::optional<Usage>& usage) {
 }  // namespace detail
 
 namespace {
-
-const json& member(const json& object, const char* key) {
-  static const json kNull;
-  auto it = object.find(key);
-  return it == object.end() ? kNull : *it;
-}
 
 // A chat tool call as a tool_use block. Anthropic's input is an object: arguments that are
 // not a JSON object (a model's broken JSON) become {}.
@@ -145,18 +140,6 @@ const json& firstChoice(const json& chat) {
   return choices.is_array() && !choices.empty() ? choices[0] : kNull;
 }
 
-// `text` cut to at most `limit` bytes, not inside a UTF-8 sequence.
-std::string capped(std::string_view text, std::size_t limit) {
-  if (text.size() <= limit) {
-    return std::string(text);
-  }
-  std::size_t end = limit;
-  while (end > 0 && (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80) {
-    --end;
-  }
-  return std::string(text.substr(0, end));
-}
-
 // The error text of an OpenAI-, Portkey- or otherwise shaped body.
 std::string errorMessage(int status, std::string_view body) {
   const json parsed = parseJson(body);
@@ -171,7 +154,7 @@ std::string errorMessage(int status, std::string_view body) {
     return message.get<std::string>();
   }
   if (!body.empty()) {
-    return capped(body, 1000);
+    return std::string(utf8Prefix(body, 1000));
   }
   return "The upstream answered with status " + std::to_string(status);
 }

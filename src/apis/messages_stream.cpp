@@ -6,18 +6,13 @@
 #include "apis/chat_stream_bridge.hpp"
 #include "apis/messages_api.hpp"
 #include "apis/messages_detail.hpp"
+#include "portico/json_parse.hpp"
 #include "portico/openai_wire.hpp"
 
 namespace portico::apis::messages {
 namespace {
 
 using nlohmann::json;
-
-const json& member(const json& object, const char* key) {
-  static const json kNull;
-  auto it = object.find(key);
-  return it == object.end() ? kNull : *it;
-}
 
 const json& firstChoice(const json& chunk) {
   static const json kNull;

@@ -2,6 +2,7 @@
 
 #include "apis/responses_api.hpp"
 #include "apis/responses_detail.hpp"
+#include "portico/json_parse.hpp"
 #include "portico/openai_wire.hpp"
 
 namespace portico::apis::responses {
@@ -232,15 +233,6 @@ json outputItems(const json& message) {
 }
 
 const json kNull;
-
-// object[key], or null when `object` is no object or has no such member; never a copy.
-const json& member(const json& object, const char* key) {
-  if (!object.is_object()) {
-    return kNull;
-  }
-  auto it = object.find(key);
-  return it == object.end() ? kNull : *it;
-}
 
 long long createdAt(const json& chat) {
   auto it = chat.find("created");

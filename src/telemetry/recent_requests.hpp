@@ -12,6 +12,7 @@
 #include <string_view>
 #include <vector>
 
+#include "portico/encoding.hpp"
 #include "portico/observer.hpp"
 #include "portico/usage.hpp"
 
@@ -30,9 +31,7 @@ struct FixedText {
     std::string_view tail;
     if (keep > N) {
       tail = "\xE2\x80\xA6";
-      keep = N - tail.size();
-      // Back off continuation bytes (10xxxxxx) so the cut does not split a character.
-      while (keep > 0 && (static_cast<unsigned char>(text[keep]) & 0xC0) == 0x80) --keep;
+      keep = utf8Prefix(text, N - tail.size()).size();  // not inside a character
     }
     // Empty views may hold a null pointer, which memcpy must not get.
     if (keep > 0) std::memcpy(bytes.data(), text.data(), keep);
