@@ -20,7 +20,6 @@ bool BedrockAdapter::supports(Endpoint endpoint) const {
     case Endpoint::kChatCompletions:
     case Endpoint::kEmbeddings:
     case Endpoint::kPassthrough:
-      return true;
     case Endpoint::kMessages:  // natively for Claude, else translated by the gateway
       return true;
     case Endpoint::kCompletions:

@@ -81,11 +81,7 @@ void ChatStreamBridge::consume(std::string_view chat_sse, std::string& out) {
   }
   std::vector<stream::SseParser::Event> events;
   if (!parser_.feed(chat_sse, events)) {
-    stopped_ = true;
-    onError(json{{"error",
-                  {{"message", "the upstream stream event is too large"},
-                   {"type", "upstream_stream_error"}}}},
-            out);
+    stopWith("the upstream stream event is too large", out);
     return;
   }
   for (const auto& event : events) {
@@ -109,11 +105,7 @@ void ChatStreamBridge::handle(const stream::SseParser::Event& event, std::string
   }
   const json parsed = parseJson(event.data);
   if (!parsed.is_object()) {
-    stopped_ = true;
-    onError(json{{"error",
-                  {{"message", "the upstream sent an event that is not JSON"},
-                   {"type", "upstream_stream_error"}}}},
-            out);
+    stopWith("the upstream sent an event that is not JSON", out);
     return;
   }
   if (event.event == "error" || (parsed.contains("error") && !parsed.contains("choices"))) {
