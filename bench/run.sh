@@ -4,6 +4,7 @@
 # streamed (10-chunk SSE) chat completions. The gateway runs alone on core 0 with one worker
 # thread; wrk and the mock share core 1. Also reports gateway CPU time per request (from
 # /proc/<pid>/stat) and peak RSS (VmHWM). Writes bench/results.md.
+# Also: a virtual key's RPM limit counted in the process and in Redis (--redis).
 # Usage: bash bench/run.sh   (DURATION=seconds per run, default 5)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -156,6 +157,67 @@ done
   echo
   echo "Traced gateway's exporter after the runs: ${spans:-no span counters}"
 } >> "$results"
+
+# What a Redis-backed limit check costs: the same virtual key with an RPM limit (high enough never
+# to refuse) counted in this process (no --redis) and in a redis-server on core 1 (--redis, one
+# script per request to admit plus one sent to settle). Both gateways fresh, on core 0, three
+# interleaved rounds, medians; the Redis CPU per request comes from its /proc stat.
+redis_port=18300
+lim_local_port=18204
+lim_redis_port=18205
+redis_dir=$(mktemp -d /tmp/portico-bench-redis.XXXXXX)
+taskset -c 1 redis-server --port $redis_port --bind 127.0.0.1 --save "" --appendonly no \
+  --dir "$redis_dir" --daemonize no --loglevel warning > /dev/null &
+redis_pid=$!
+limited_key=$(printf '%s' sk-bench | "$build/portico" keys create --name bench-limited \
+  --provider openai --api-key-stdin --custom-host "http://127.0.0.1:$mock_port/v1" --rpm 100000000 \
+  --data-dir "$data_dir" | tail -n 1)
+taskset -c 0 "$build/portico" --port $lim_local_port --threads 1 --no-access-log --log-level warn \
+  --data-dir "$data_dir" &
+lim_local_pid=$!
+taskset -c 0 "$build/portico" --port $lim_redis_port --threads 1 --no-access-log --log-level warn \
+  --data-dir "$data_dir" --redis "redis://127.0.0.1:$redis_port" &
+lim_redis_pid=$!
+trap 'kill $mock_pid $gw_pid $obs_off_pid $obs_on_pid $obs_traced_pid $redis_pid $lim_local_pid $lim_redis_pid 2>/dev/null || true; rm -rf "$data_dir" "$redis_dir"' EXIT
+for port in $lim_local_port $lim_redis_port; do
+  for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/" > /dev/null && break; sleep 0.05; done
+done
+declare -A lim_rps lim_p50 lim_cpu
+redis_ticks=0
+redis_requests=0
+for round in 1 2 3; do
+  for mode in local redis; do
+    port=$lim_local_port pid=$lim_local_pid
+    [ "$mode" = redis ] && port=$lim_redis_port pid=$lim_redis_pid
+    before=$(ticks_of "$pid")
+    r_before=$(ticks_of "$redis_pid")
+    read -r g_rps g_p50 _ g_n < <(run "http://127.0.0.1:$port/v1/chat/completions" "$plain_body" "x-portkey-virtual-key: $limited_key" 32)
+    after=$(ticks_of "$pid")
+    r_after=$(ticks_of "$redis_pid")
+    if [ "$mode" = redis ]; then
+      redis_ticks=$((redis_ticks + r_after - r_before))
+      redis_requests=$((redis_requests + g_n))
+    fi
+    lim_rps[$mode]+="$g_rps "
+    lim_p50[$mode]+="$g_p50 "
+    lim_cpu[$mode]+="$(awk -v t=$((after - before)) -v hz="$ticks" -v n="$g_n" 'BEGIN { printf "%.1f", n ? t * 1000000 / hz / n : 0 }') "
+  done
+done
+{
+  echo
+  echo "A virtual key's RPM limit counted in the process against in Redis (--redis), plain body, 32 connections, medians of 3 interleaved runs:"
+  echo
+  echo "| limit counted | req/s | p50 us | Portico CPU us/req |"
+  echo "|---|---|---|---|"
+  for mode in local redis; do
+    label="in the process"
+    [ "$mode" = redis ] && label="in Redis"
+    echo "| $label | $(tr ' ' '\n' <<< "${lim_rps[$mode]}" | grep . | median) | $(tr ' ' '\n' <<< "${lim_p50[$mode]}" | grep . | median) | $(tr ' ' '\n' <<< "${lim_cpu[$mode]}" | grep . | median) |"
+  done
+  echo
+  echo "Redis CPU per request with --redis: $(awk -v t=$redis_ticks -v hz="$ticks" -v n="$redis_requests" 'BEGIN { printf "%.1f", n ? t * 1000000 / hz / n : 0 }') us (redis-server on core 1, beside wrk and the mock)."
+} >> "$results"
+kill $lim_local_pid $lim_redis_pid $redis_pid 2>/dev/null || true
 
 # Latency at one connection with everything on one core: on this VM a wake-up across cores costs
 # far more than the gateway's own work, which would otherwise dominate the c=1 rows above.

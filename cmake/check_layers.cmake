@@ -22,7 +22,7 @@ foreach(ext hpp cpp)
     "providers see only include/ and providers/")
   check_files("src/server/*.${ext}" "#include \"(upstream|common|anthropic|azure_openai|bedrock|cohere|google|mistral_ai|openai_compatible|vertex_ai)/"
     "the server sees the pipeline, not upstreams or providers")
-  foreach(dir base stream routing openai apis proxy server telemetry)
+  foreach(dir base stream routing openai apis proxy server telemetry redis keys)
     check_files("src/${dir}/*.${ext}" "#include [<\"](boost/beast/http|http/beast_http)"
       "Beast's HTTP types stay in src/http/ and src/upstream/")
   endforeach()

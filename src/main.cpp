@@ -12,10 +12,13 @@
 #include "keys/key_store.hpp"
 #include "keys/keys_cli.hpp"
 #include "keys/price_table.hpp"
+#include "keys/shared_limits.hpp"
 #include "portico/custom_host_policy.hpp"
 #include "portico/gen_ai_names.hpp"
 #include "portico/provider_registry.hpp"
 #include "portico/server.hpp"
+#include "redis/redis_health.hpp"
+#include "redis/redis_url.hpp"
 #include "telemetry/console_api.hpp"
 #include "telemetry/exposition.hpp"
 #include "telemetry/json_log_formatter.hpp"
@@ -75,6 +78,20 @@ Virtual keys:
   --prices PATH               price table rows over the built-in ones  PORTICO_PRICES
   --admin-port N              serve the admin API on this port instead of the gateway's
                               PORTICO_ADMIN_PORT; the API is on only when PORTICO_ADMIN_TOKEN is set
+  --store STORE               sqlite (a file in --data-dir) or postgres://user:pass@host:port/db,
+                              a store several gateways share  PORTICO_STORE (sqlite)
+
+Scale-out (several gateways behind one load balancer, see docs/scale-out.md):
+  --redis URL                 redis://[:password@]host:port[/db]: virtual keys' limits and
+                              budgets, and the response cache, shared by every gateway using it
+                              PORTICO_REDIS
+  --redis-failure-mode MODE   when Redis does not answer: open (let the request through
+                              uncounted) or closed (503), for all limits or per kind, e.g.
+                              rate:open,budget:closed  PORTICO_REDIS_FAILURE_MODE
+                              (rate:open,budget:closed); the cache then misses
+  --redis-timeout-ms N        longest wait for a Redis answer  PORTICO_REDIS_TIMEOUT_MS (200)
+  --rate-window-ms N          the window RPM and TPM count over with --redis; shorten it only
+                              to test  PORTICO_RATE_WINDOW_MS (60000)
   --help                      this text
 )";
 
@@ -106,6 +123,7 @@ struct Settings {
   bool metrics = true;
   std::size_t metrics_max_models = 100;
   bool data_dir_given = false;
+  portico::keys::SharedLimitSettings shared_limits;
   std::string log_level = "info";
 };
 
@@ -146,6 +164,33 @@ bool applyTelemetryOption(Settings& s, const std::string& name, const std::strin
   return true;
 }
 
+// The scale-out flags; false when `name` is not one of them.
+bool applyRedisOption(Settings& s, const std::string& name, const std::string& value) {
+  if (name == "redis") {
+    std::string why;
+    if (!value.empty() && !portico::redis::parseRedisUrl(value, why)) {
+      throw std::invalid_argument(why);
+    }
+    s.server.redis_url = value;
+  } else if (name == "redis-failure-mode") {
+    std::string why;
+    auto modes = portico::keys::parseFailureModes(value, s.shared_limits, why);
+    if (!modes) {
+      throw std::invalid_argument(why);
+    }
+    s.shared_limits = *modes;
+  } else if (name == "redis-timeout-ms") {
+    s.server.redis_timeout =
+        std::chrono::milliseconds(std::max<long long>(1, toNumber("--redis-timeout-ms", value)));
+  } else if (name == "rate-window-ms") {
+    s.shared_limits.window =
+        std::chrono::milliseconds(std::max<long long>(60, toNumber("--rate-window-ms", value)));
+  } else {
+    return false;
+  }
+  return true;
+}
+
 // The virtual-key flags; false when `name` is not one of them.
 bool applyKeyOption(Settings& s, const std::string& name, const std::string& value) {
   if (name == "data-dir") {
@@ -162,6 +207,12 @@ bool applyKeyOption(Settings& s, const std::string& name, const std::string& val
     s.keys.prices_file = value;
   } else if (name == "admin-port") {
     s.admin_port = toPort("--admin-port", value);
+  } else if (name == "store") {
+    s.keys.store = value == "sqlite" ? "" : value;
+    if (!s.keys.store.empty() && !s.keys.store.starts_with("postgres://") &&
+        !s.keys.store.starts_with("postgresql://")) {
+      throw std::invalid_argument("--store must be sqlite or a postgres:// URL");
+    }
   } else {
     return false;
   }
@@ -170,7 +221,8 @@ bool applyKeyOption(Settings& s, const std::string& name, const std::string& val
 
 void apply(Settings& s, const std::string& name, const std::string& value) {
   using std::chrono::milliseconds;
-  if (applyKeyOption(s, name, value) || applyTelemetryOption(s, name, value)) {
+  if (applyKeyOption(s, name, value) || applyTelemetryOption(s, name, value) ||
+      applyRedisOption(s, name, value)) {
     return;
   }
   if (name == "host") {
@@ -238,6 +290,11 @@ Settings loadSettings(int argc, char** argv) {
       {"PORTICO_METRICS", "metrics"},
       {"PORTICO_METRICS_PORT", "metrics-port"},
       {"PORTICO_METRICS_MAX_MODELS", "metrics-max-models"},
+      {"PORTICO_STORE", "store"},
+      {"PORTICO_REDIS", "redis"},
+      {"PORTICO_REDIS_FAILURE_MODE", "redis-failure-mode"},
+      {"PORTICO_REDIS_TIMEOUT_MS", "redis-timeout-ms"},
+      {"PORTICO_RATE_WINDOW_MS", "rate-window-ms"},
   };
   for (const auto& [variable, name] : kEnv) {
     if (auto value = env(variable)) {
@@ -280,9 +337,9 @@ Settings loadSettings(int argc, char** argv) {
 // default ./data not writable in open mode: the gateway runs as it did before key stores).
 std::unique_ptr<portico::keys::KeyRuntime> openKeys(const Settings& settings,
                                                     const portico::ProviderRegistry& registry) {
-  const bool asked = settings.data_dir_given || settings.keys.require_virtual_keys ||
-                     !settings.keys.admin_token.empty() || !settings.keys.master_key_file.empty() ||
-                     env("PORTICO_MASTER_KEY");
+  const bool asked = settings.data_dir_given || !settings.keys.store.empty() ||
+                     settings.keys.require_virtual_keys || !settings.keys.admin_token.empty() ||
+                     !settings.keys.master_key_file.empty() || env("PORTICO_MASTER_KEY");
   try {
     return std::make_unique<portico::keys::KeyRuntime>(settings.keys, registry);
   } catch (const portico::keys::StoreError& e) {
@@ -319,6 +376,9 @@ std::shared_ptr<portico::telemetry::MetricsObserver> makeMetrics(
   metrics.cost = [prices](std::string_view model, const portico::Usage& usage) {
     return prices->cost(model, usage);
   };
+  if (auto health = settings.server.redis_health) {
+    metrics.extra.push_back([health](std::string& out) { health->render(out); });
+  }
   if (exporter) {
     metrics.extra.push_back([exporter](std::string& out) {
       portico::telemetry::Exposition text(out);
@@ -391,6 +451,7 @@ std::unique_ptr<portico::Server> sideListener(
   options.routes = routes;
   options.access_log = false;
   options.observers.clear();
+  options.redis_url.clear();  // serves no proxied request
   return std::make_unique<portico::Server>(options, std::move(registry));
 }
 
@@ -441,6 +502,11 @@ int main(int argc, char** argv) {
   // store, when there is one, is open before anything listens.
   auto gateway_started = std::make_shared<std::atomic<bool>>(false);
   settings.server.ready = [gateway_started] { return gateway_started->load(); };
+  if (!settings.server.redis_url.empty()) {
+    settings.server.redis_health = std::make_shared<portico::redis::Health>();
+    settings.keys.shared_limits = settings.shared_limits;
+    settings.keys.redis_health = settings.server.redis_health.get();
+  }
   try {
     exporter = startTracing(settings);
     // Metrics and the console price answers with the table virtual keys' budgets use.
@@ -487,11 +553,13 @@ int main(int argc, char** argv) {
     spdlog::critical("{}", e.what());
     return 1;
   }
-  spdlog::info(
-      "portico listening on {}:{} ({} providers, {} virtual keys{}{}{})", settings.server.host,
-      server->port(), registry->ids().size(), keys ? keys->keyCount() : 0,
-      settings.keys.require_virtual_keys ? ", virtual keys required" : "",
-      settings.server.admin ? ", admin API on" : "", settings.server.metrics ? ", metrics on" : "");
+  spdlog::info("portico listening on {}:{} ({} providers, {} virtual keys{}{}{}{}{})",
+               settings.server.host, server->port(), registry->ids().size(),
+               keys ? keys->keyCount() : 0, settings.keys.store.empty() ? "" : " in postgres",
+               settings.keys.require_virtual_keys ? ", virtual keys required" : "",
+               settings.server.admin ? ", admin API on" : "",
+               settings.server.metrics ? ", metrics on" : "",
+               settings.server.redis_url.empty() ? "" : ", limits and cache in redis");
 
   int received = 0;
   sigwait(&signals, &received);

@@ -35,6 +35,8 @@ std::optional<std::string> base64Decode(std::string_view text);
 
 // Lower-case hex of SHA-256(data).
 std::string sha256Hex(std::string_view data);
+// Lower-case hex of SHA-1(data): only where a protocol names scripts by it (Redis EVALSHA).
+std::string sha1Hex(std::string_view data);
 // Raw HMAC-SHA256(key, data).
 std::string hmacSha256(std::string_view key, std::string_view data);
 // Lower-case hex of arbitrary bytes.

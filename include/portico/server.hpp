@@ -15,6 +15,9 @@
 
 namespace portico {
 
+namespace redis {
+class Health;
+}
 namespace proxy {
 class VirtualKeyResolver;
 }
@@ -80,6 +83,14 @@ struct ServerOptions {
   double retry_delay_scale = 1.0;
   // Memory bound of the in-process response cache used by `cache.mode: "simple"`.
   std::size_t cache_max_bytes = 64 * 1024 * 1024;
+  // The Redis every replica shares (--redis, a redis:// URL main has checked): each worker keeps
+  // one connection to it for virtual keys' shared limits and for the response cache, which
+  // then lives there instead of in this process. "" : none.
+  std::string redis_url;
+  // The longest wait for a Redis answer before the failure mode applies (a cache lookup misses).
+  std::chrono::milliseconds redis_timeout{200};
+  // Counts what the workers' Redis connections see (for /metrics); made with them when null.
+  std::shared_ptr<redis::Health> redis_health;
   // The response cache's clock (empty: steady_clock); tests inject one to expire entries.
   std::function<std::chrono::steady_clock::time_point()> cache_clock;
   // Resolves x-portkey-virtual-key and virtual_key in configs (null: virtual keys are refused).

@@ -72,12 +72,20 @@ std::string hexEncode(std::string_view bytes) {
   return out;
 }
 
-std::string sha256Hex(std::string_view data) {
+namespace {
+
+std::string digestHex(std::string_view data, const EVP_MD* md) {
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int size = 0;
-  EVP_Digest(data.data(), data.size(), digest, &size, EVP_sha256(), nullptr);
+  EVP_Digest(data.data(), data.size(), digest, &size, md, nullptr);
   return hexEncode(std::string_view(reinterpret_cast<const char*>(digest), size));
 }
+
+}  // namespace
+
+std::string sha256Hex(std::string_view data) { return digestHex(data, EVP_sha256()); }
+
+std::string sha1Hex(std::string_view data) { return digestHex(data, EVP_sha1()); }
 
 std::string hmacSha256(std::string_view key, std::string_view data) {
   unsigned char digest[EVP_MAX_MD_SIZE];

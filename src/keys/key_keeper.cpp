@@ -7,9 +7,13 @@ namespace portico::keys {
 KeyKeeper::KeyKeeper(KeyStore& store,
                      KeyIndex& index,
                      UsageRecorder& usage,
-                     std::chrono::milliseconds poll,
+                     std::optional<std::chrono::milliseconds> poll,
                      std::chrono::milliseconds flush)
-    : store_(store), index_(index), usage_(usage), poll_(poll), flush_(flush) {}
+    : store_(store),
+      index_(index),
+      usage_(usage),
+      poll_(poll.value_or(store.changePollInterval())),
+      flush_(flush) {}
 
 KeyKeeper::~KeyKeeper() { stop(); }
 
@@ -46,9 +50,16 @@ void KeyKeeper::refresh() {
       index_.reload();
       spdlog::info("virtual keys reloaded: {} keys", index_.size());
     }
+    if (store_failing_) {
+      store_failing_ = false;
+      spdlog::info("virtual keys: the store answers again");
+    }
   } catch (const std::exception& e) {
     // The keys loaded before stay in use.
-    spdlog::error("virtual keys not reloaded: {}", e.what());
+    if (!store_failing_) {
+      store_failing_ = true;
+      spdlog::error("virtual keys not reloaded: {}", e.what());
+    }
   }
 }
 
@@ -56,10 +67,15 @@ void KeyKeeper::flushUsage() {
   try {
     usage_.flush(store_);
   } catch (const std::exception& e) {
-    spdlog::error("virtual key usage not written: {}", e.what());
+    spdlog::error("virtual key usage not written ({} rows kept for the next try): {}",
+                  usage_.keptRows(), e.what());
   }
-  if (const auto lost = usage_.lost()) {
-    spdlog::warn("virtual key usage: {} events dropped since start (queue full)", lost);
+  if (const auto lost = usage_.lost(); lost > lost_logged_) {
+    lost_logged_ = lost;
+    spdlog::warn(
+        "virtual key usage: {} events dropped since start (queue full, or the store was "
+        "unreachable for too long)",
+        lost);
   }
 }
 

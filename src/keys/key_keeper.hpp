@@ -2,7 +2,9 @@
 
 #include <chrono>
 #include <condition_variable>
+#include <cstdint>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 #include "keys/key_index.hpp"
@@ -11,15 +13,16 @@
 namespace portico::keys {
 
 // The one background thread of virtual keys, so the request path never waits on the store:
-// it reloads the index when the store's generation moves (a CLI change is seen within
-// `poll`; the admin API reloads the index itself before it answers) and flushes recorded usage
-// every `flush` (what a crash can lose). stop() flushes a last time.
+// it reloads the index when the store's generation moves (a change by the CLI or another
+// gateway is seen within `poll`, by default the store's changePollInterval(); the admin API
+// reloads the index itself before it answers) and flushes recorded usage every `flush` (what a
+// crash can lose). stop() flushes a last time.
 class KeyKeeper {
  public:
   KeyKeeper(KeyStore& store,
             KeyIndex& index,
             UsageRecorder& usage,
-            std::chrono::milliseconds poll = std::chrono::seconds(1),
+            std::optional<std::chrono::milliseconds> poll = std::nullopt,
             std::chrono::milliseconds flush = std::chrono::seconds(2));
   ~KeyKeeper();
   KeyKeeper(const KeyKeeper&) = delete;
@@ -44,6 +47,9 @@ class KeyKeeper {
   std::condition_variable wake_;
   bool changed_ = false;
   bool stopping_ = false;
+  // Keeper thread only: an outage is logged when it starts and ends, not on every poll.
+  bool store_failing_ = false;
+  std::uint64_t lost_logged_ = 0;
   std::thread thread_;
 };
 

@@ -112,30 +112,11 @@ void KeyMeter::rollPeriod(std::int64_t period) {
   }
 }
 
-GatewayError KeyMeter::rateLimited(const char* what, std::int64_t now, bool tokens) const {
-  const std::int64_t limit = tokens ? tpm_.load() : rpm_.load();
-  GatewayError error = errors::failure(
-      429, "Rate limit reached for this virtual key: " + std::to_string(limit) + " " + what +
-               " per minute. Try again in " + std::to_string(secondsLeftInMinute(now)) + "s.");
-  error.body["error"]["code"] = "rate_limit_exceeded";
-  return error;
-}
-
-// OpenAI's rate-limit headers, on a refusal: what the minute allows and what is left of it.
-void KeyMeter::addLimitHeaders(GatewayError& error, std::int64_t now) const {
+// What a refusal reports of the minute containing `now`.
+RateWindowState KeyMeter::windowState(std::int64_t now) const {
   const std::int64_t minute = now / 60;
-  const auto remaining = [&](const std::atomic<std::uint64_t>& window, std::int64_t limit) {
-    return std::to_string(std::max<std::int64_t>(0, limit - countIn(window.load(), minute)));
-  };
-  if (const std::int64_t rpm = rpm_.load(); rpm > 0) {
-    error.headers.emplace_back("x-ratelimit-limit-requests", std::to_string(rpm));
-    error.headers.emplace_back("x-ratelimit-remaining-requests", remaining(requests_window_, rpm));
-  }
-  if (const std::int64_t tpm = tpm_.load(); tpm > 0) {
-    error.headers.emplace_back("x-ratelimit-limit-tokens", std::to_string(tpm));
-    error.headers.emplace_back("x-ratelimit-remaining-tokens", remaining(tokens_window_, tpm));
-  }
-  error.headers.emplace_back("retry-after", std::to_string(secondsLeftInMinute(now)));
+  return RateWindowState{rpm_.load(), countIn(requests_window_.load(), minute), tpm_.load(),
+                         countIn(tokens_window_.load(), minute), secondsLeftInMinute(now)};
 }
 
 std::optional<GatewayError> KeyMeter::reserveBudget(std::int64_t now, Reservation& reservation) {
@@ -150,20 +131,16 @@ std::optional<GatewayError> KeyMeter::reserveBudget(std::int64_t now, Reservatio
     }
     budget_usd_ -= reservation.micro_usd;
   }
-  static constexpr const char* kPeriods[] = {"daily", "monthly", "total"};
+  Budget budget;
+  budget.period = period;
+  if (usd_cap > 0) {
+    budget.usd = static_cast<double>(usd_cap) / 1e6;
+  }
+  if (token_cap > 0) {
+    budget.tokens = token_cap;
+  }
   const bool usd_spent = usd_cap > 0 && budget_usd_.load() + reservation.micro_usd > usd_cap;
-  std::string limit = usd_spent ? "USD " + std::to_string(static_cast<double>(usd_cap) / 1e6)
-                                : std::to_string(token_cap) + " tokens";
-  GatewayError error =
-      errors::failure(402, std::string("The ") + kPeriods[static_cast<int>(period)] +
-                               " budget of this virtual key is spent (" + limit + ").");
-  error.body["error"]["code"] = "budget_exceeded";
-  error.body["error"]["type"] = "budget_exceeded";
-  error.body["budget"] = {{"limit", usd_spent ? "usd" : "tokens"},
-                          {"period", kPeriods[static_cast<int>(period)]},
-                          {"usd", usd_cap > 0 ? nlohmann::json(usd_cap / 1e6) : nullptr},
-                          {"tokens", token_cap > 0 ? nlohmann::json(token_cap) : nullptr}};
-  return error;
+  return budgetError(budget, usd_spent);
 }
 
 Expected<KeyMeter::Reservation> KeyMeter::admit(std::int64_t now,
@@ -173,14 +150,10 @@ Expected<KeyMeter::Reservation> KeyMeter::admit(std::int64_t now,
                           std::max<std::int64_t>(micro_usd, 0)};
   std::int64_t before = 0;
   if (!tryTake(requests_window_, reservation.minute, 1, rpm_.load(), before)) {
-    GatewayError error = rateLimited("requests", now, false);
-    addLimitHeaders(error, now);
-    return error;
+    return rateLimitError("requests", windowState(now));
   }
   if (!tryTake(tokens_window_, reservation.minute, reservation.tokens, tpm_.load(), before)) {
-    GatewayError error = rateLimited("tokens", now, true);
-    addLimitHeaders(error, now);
-    return error;
+    return rateLimitError("tokens", windowState(now));
   }
   if (auto refused = reserveBudget(now, reservation)) {
     adjust(tokens_window_, reservation.minute, -reservation.tokens);

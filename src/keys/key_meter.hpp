@@ -5,6 +5,7 @@
 #include <optional>
 #include <string>
 
+#include "keys/limit_errors.hpp"
 #include "keys/virtual_key.hpp"
 #include "portico/error.hpp"
 
@@ -58,8 +59,7 @@ class KeyMeter {
 
  private:
   void rollPeriod(std::int64_t period);
-  GatewayError rateLimited(const char* what, std::int64_t now, bool tokens) const;
-  void addLimitHeaders(GatewayError& error, std::int64_t now) const;
+  RateWindowState windowState(std::int64_t now) const;
   std::optional<GatewayError> reserveBudget(std::int64_t now, Reservation& reservation);
 
   std::atomic<std::int64_t> rpm_{0};

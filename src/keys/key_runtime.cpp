@@ -12,14 +12,19 @@ namespace portico::keys {
 
 struct KeyRuntime::Parts {
   Parts(const KeySettings& settings, const ProviderRegistry& registry)
-      : store(openSqliteKeyStore(settings.data_dir)),
+      : store(openKeyStore(settings.store, settings.data_dir)),
         master(MasterKey::load(settings.master_key_file)),
         catalog(registry.settingsCatalog()),
         prices(settings.prices_file.empty() ? PriceTable::builtIn()
                                             : PriceTable::withOverrides(settings.prices_file)),
         index(*store, master),
         keeper(*store, index, usage),
-        gate(index, prices, usage, settings.require_virtual_keys),
+        gate(index,
+             prices,
+             usage,
+             settings.require_virtual_keys,
+             settings.shared_limits,
+             settings.redis_health),
         service(*store, *catalog, registry.ids(), master),
         admin_token(settings.admin_token) {
     index.reload(/*strict=*/true);  // refuses to start when secrets do not open

@@ -5,18 +5,27 @@
 #include <optional>
 #include <string>
 
+#include "keys/shared_limits.hpp"
 #include "portico/provider_registry.hpp"
 #include "portico/server.hpp"
+
+namespace portico::redis {
+class Health;
+}
 
 namespace portico::keys {
 
 // How the gateway runs virtual keys (flags and environment, see main.cpp).
 struct KeySettings {
   std::filesystem::path data_dir = "data";  // holds portico.db
+  std::string store;                        // "" or "sqlite": DIR/portico.db; or a postgres:// URL
   std::filesystem::path master_key_file;    // "" : PORTICO_MASTER_KEY only
   bool require_virtual_keys = false;        // --auth virtual-keys
   std::filesystem::path prices_file;        // "" : the built-in table
   std::string admin_token;                  // "" : the admin API is off
+  // Limits and budgets counted in the Redis that gateways share (--redis); unset: per process.
+  std::optional<SharedLimitSettings> shared_limits;
+  redis::Health* redis_health = nullptr;  // counts the limit checks Redis could not answer
 };
 
 // Everything virtual keys need while the gateway runs: the store, the in-memory index and its

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <memory>
@@ -26,9 +27,9 @@ class DuplicateKeyError : public StoreError {
   using StoreError::StoreError;
 };
 
-// Where virtual keys and their usage live. SQLite today (one file); the scale-out issue adds
-// Postgres behind the same interface. Every method is safe to call from several threads; none
-// is called on a proxied request's path (the gateway reads a snapshot in memory).
+// Where virtual keys and their usage live: SQLite (one file, one host) or Postgres (shared by
+// every gateway of a deployment). Every method is safe to call from several threads; none is
+// called on a proxied request's path (the gateway reads a snapshot in memory).
 class KeyStore {
  public:
   virtual ~KeyStore() = default;
@@ -58,11 +59,27 @@ class KeyStore {
 
   // The schema version the store is at (after migrations).
   virtual int schemaVersion() const = 0;
+
+  // How often the keeper asks generation() whether another process changed a key: the bound
+  // on how late a change made elsewhere reaches this gateway.
+  virtual std::chrono::milliseconds changePollInterval() const { return std::chrono::seconds(1); }
 };
 
 // Opens (creating the directory and the file when missing) `data_dir`/portico.db and applies
 // the schema migrations it lacks, in one transaction each. Throws StoreError when the file is
 // not a Portico store or was written by a newer schema.
 std::unique_ptr<KeyStore> openSqliteKeyStore(const std::filesystem::path& data_dir);
+
+// Connects to the database a "postgres://" or "postgresql://" URL names (libpq parses it:
+// user, password, host, port, database, sslmode, ...; connect_timeout is 5 s unless the URL
+// sets one) and applies the schema migrations it lacks, the same steps as SQLite's, one
+// transaction each, serialised across processes. Throws StoreError when the server cannot be
+// reached or the database holds a newer schema; no message holds the password or the URL.
+std::unique_ptr<KeyStore> openPostgresKeyStore(const std::string& url);
+
+// The store `store` names: "" or "sqlite": openSqliteKeyStore(data_dir); a postgres:// or
+// postgresql:// URL: openPostgresKeyStore(store). Anything else throws StoreError.
+std::unique_ptr<KeyStore> openKeyStore(const std::string& store,
+                                       const std::filesystem::path& data_dir);
 
 }  // namespace portico::keys

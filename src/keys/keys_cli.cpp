@@ -48,7 +48,10 @@ key options:
   --expires YYYY-MM-DD|never  --config-file F
 
 every verb:
-  --data-dir DIR (else PORTICO_DATA_DIR, else ./data)
+  --store sqlite|URL (else PORTICO_STORE, else sqlite): a postgres:// or postgresql:// URL
+      works on a shared Postgres store (a password in the URL shows in ps: prefer
+      PORTICO_STORE, PGPASSWORD or ~/.pgpass)
+  --data-dir DIR (else PORTICO_DATA_DIR, else ./data): where sqlite keeps portico.db
   --master-key-file F (else PORTICO_MASTER_KEY)
 
 REF is a key id (vk_...) or a name. Secrets are never read from the command line.
@@ -88,6 +91,7 @@ const std::map<std::string, OptionKind, std::less<>>& optionKinds() {
       {"--expires", OptionKind::kValue},
       {"--config-file", OptionKind::kValue},
       {"--data-dir", OptionKind::kValue},
+      {"--store", OptionKind::kValue},
       {"--master-key-file", OptionKind::kValue},
       {"--from", OptionKind::kValue},
       {"--to", OptionKind::kValue},
@@ -118,7 +122,7 @@ using VerbRunner = int (*)(Context&, KeyService&);
 struct Verb {
   std::size_t min_positionals = 0;
   std::size_t max_positionals = 0;
-  std::vector<std::string_view> options;  // beyond --data-dir and --master-key-file
+  std::vector<std::string_view> options;  // beyond --store, --data-dir and --master-key-file
   VerbRunner run = nullptr;
 };
 
@@ -526,7 +530,7 @@ const std::map<std::string, Verb, std::less<>>& verbs() {
 // ---- the command line ----------------------------------------------------------------------
 
 bool allowed(const Verb& verb, std::string_view option) {
-  return option == "--data-dir" || option == "--master-key-file" ||
+  return option == "--store" || option == "--data-dir" || option == "--master-key-file" ||
          std::find(verb.options.begin(), verb.options.end(), option) != verb.options.end();
 }
 
@@ -598,6 +602,12 @@ std::filesystem::path dataDir(const Args& args) {
   return "./data";
 }
 
+std::string storeName(const Args& args) {
+  if (const std::string* store = args.value("--store")) return *store;
+  const char* env = std::getenv("PORTICO_STORE");
+  return env != nullptr ? env : "";
+}
+
 int run(const Args& args,
         const Verb& verb,
         const ProviderRegistry& registry,
@@ -606,7 +616,7 @@ int run(const Args& args,
   const auto catalog = registry.settingsCatalog();
   const std::string* key_file = args.value("--master-key-file");
   std::optional<MasterKey> master = MasterKey::load(key_file ? *key_file : "");
-  const auto store = openSqliteKeyStore(dataDir(args));
+  const auto store = openKeyStore(storeName(args), dataDir(args));
   KeyService service(*store, *catalog, registry.ids(), std::move(master));
   Context ctx{args, *catalog, in, out};
   return verb.run(ctx, service);

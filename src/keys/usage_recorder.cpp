@@ -1,5 +1,6 @@
 #include "keys/usage_recorder.hpp"
 
+#include <algorithm>
 #include <ctime>
 #include <map>
 #include <memory>
@@ -17,7 +18,8 @@ std::string utcDay(std::int64_t unix_seconds) {
   return text;
 }
 
-UsageRecorder::UsageRecorder(std::size_t capacity) : queue_(128), capacity_(capacity) {}
+UsageRecorder::UsageRecorder(std::size_t capacity, std::size_t max_kept_rows)
+    : queue_(128), capacity_(capacity), max_kept_rows_(max_kept_rows) {}
 
 UsageRecorder::~UsageRecorder() {
   UsageEvent* event = nullptr;
@@ -41,8 +43,22 @@ void UsageRecorder::record(UsageEvent event) {
   }
 }
 
+std::size_t UsageRecorder::keptRows() const {
+  std::lock_guard lock(flush_mutex_);
+  return kept_.size();
+}
+
 std::size_t UsageRecorder::flush(KeyStore& store) {
-  std::map<std::tuple<std::string, std::string, std::string>, UsageRow> rows;
+  std::lock_guard lock(flush_mutex_);
+  using RowKey = std::tuple<std::string, std::string, std::string>;
+  std::map<RowKey, UsageRow> rows;
+  // Kept rows were not written at all (addUsage is one transaction), so they add up with the
+  // new events like any other.
+  for (UsageRow& row : kept_) {
+    RowKey key{row.key_id, row.day, row.model};
+    rows.emplace(std::move(key), std::move(row));
+  }
+  kept_.clear();
   std::size_t count = 0;
   UsageEvent* raw = nullptr;
   while (queue_.pop(raw)) {
@@ -62,13 +78,25 @@ std::size_t UsageRecorder::flush(KeyStore& store) {
     row.cached_tokens += event->cached_tokens;
     row.cost_usd += event->cost_usd;
   }
-  if (!rows.empty()) {
-    std::vector<UsageRow> batch;
-    batch.reserve(rows.size());
-    for (auto& [key, row] : rows) {
-      batch.push_back(std::move(row));
-    }
+  if (rows.empty()) {
+    return count;
+  }
+  std::vector<UsageRow> batch;
+  batch.reserve(rows.size());
+  for (auto& [key, row] : rows) {
+    batch.push_back(std::move(row));
+  }
+  try {
     store.addUsage(batch);
+  } catch (...) {
+    // Kept for the next flush; past the bound, the rest are dropped (each row counts its
+    // requests, one per event).
+    for (std::size_t i = max_kept_rows_; i < batch.size(); ++i) {
+      lost_.fetch_add(static_cast<std::uint64_t>(batch[i].requests));
+    }
+    batch.resize(std::min(batch.size(), max_kept_rows_));
+    kept_ = std::move(batch);
+    throw;
   }
   return count;
 }

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "keys/shared_key_meter.hpp"
+
 namespace portico::keys {
 namespace {
 
@@ -43,25 +45,26 @@ std::int64_t microUsd(double usd) {
   return static_cast<std::int64_t>(std::clamp(usd, 0.0, kMaxUsd) * 1e6 + 0.5);
 }
 
-// One admitted call: settles or gives back its reservation, and records what it used.
+// One admitted call: settles or gives back its reservation (in this process's meter, or in
+// Redis when gateways share one), and records what it used.
 class Ticket final : public proxy::KeyTicket {
  public:
   Ticket(std::shared_ptr<const LiveKey> key,
-         KeyMeter::Reservation reservation,
+         std::optional<KeyMeter::Reservation> local,
          Usage estimate,
+         std::int64_t estimate_micro_usd,
          std::int64_t at,
-         const PriceTable& prices,
-         UsageRecorder& usage)
+         const VirtualKeyGate::Parts& parts)
       : key_(std::move(key)),
-        reservation_(reservation),
+        local_(local),
         estimate_(estimate),
+        estimate_micro_usd_(estimate_micro_usd),
         at_(at),
-        prices_(prices),
-        usage_(usage) {}
+        parts_(parts) {}
 
   ~Ticket() override {
     if (!settled_) {
-      key_->meter->release(reservation_);
+      charge(0, 0);
       record(Usage{0, 0}, 0, model_);
     }
   }
@@ -74,37 +77,69 @@ class Ticket final : public proxy::KeyTicket {
     // No usage reported: the reservation stands as what was spent.
     const Usage used = usage.value_or(estimate_);
     const double cost =
-        usage ? prices_.cost(model, used) : static_cast<double>(reservation_.micro_usd) / 1e6;
-    key_->meter->settle(reservation_, tokensOf(used), microUsd(cost));
+        usage ? parts_.prices.cost(model, used) : static_cast<double>(estimate_micro_usd_) / 1e6;
+    charge(tokensOf(used), microUsd(cost));
     record(used, cost, std::string(model));
+  }
+
+  Awaitable<std::optional<GatewayError>> reserveShared(
+      std::shared_ptr<redis::Client> redis) override {
+    if (parts_.shared == nullptr) {
+      co_return std::nullopt;
+    }
+    const KeyRecord& record = key_->record;
+    SharedKeyMeter::Call call{record.id,
+                              KeyMeter::Limits{record.rpm, record.tpm, record.budget},
+                              at_,
+                              tokensOf(estimate_),
+                              estimate_micro_usd_,
+                              key_->meter->spentMicroUsd(),
+                              key_->meter->spentTokens()};
+    auto admitted = co_await SharedKeyMeter::admit(*redis, std::move(call), *parts_.shared,
+                                                   parts_.redis_health);
+    if (!admitted) {
+      settled_ = true;  // refused: nothing reserved, no call to record
+      co_return admitted.error();
+    }
+    shared_ = std::move(*admitted);
+    redis_ = redis;
+    co_return std::nullopt;
   }
 
   void setModel(std::string model) { model_ = std::move(model); }
 
  private:
+  void charge(std::int64_t tokens, std::int64_t micro_usd) {
+    if (local_) {
+      key_->meter->settle(*local_, tokens, micro_usd);
+    }
+    if (auto redis = redis_.lock()) {
+      SharedKeyMeter::settle(*redis, shared_, tokens, micro_usd);
+    }
+  }
+
   void record(const Usage& used, double cost, std::string model) {
-    usage_.record(UsageEvent{key_->record.id, std::move(model), at_, used.prompt_tokens.value_or(0),
-                             used.completion_tokens.value_or(0), used.cached_tokens.value_or(0),
-                             cost});
+    parts_.usage.record(
+        UsageEvent{key_->record.id, std::move(model), at_, used.prompt_tokens.value_or(0),
+                   used.completion_tokens.value_or(0), used.cached_tokens.value_or(0), cost});
   }
 
   std::shared_ptr<const LiveKey> key_;
-  KeyMeter::Reservation reservation_;
+  std::optional<KeyMeter::Reservation> local_;  // none: the counters are shared
   Usage estimate_;
+  std::int64_t estimate_micro_usd_;
   std::int64_t at_;  // when the call was admitted: the day its usage counts for
-  const PriceTable& prices_;
-  UsageRecorder& usage_;
+  const VirtualKeyGate::Parts& parts_;
   std::string model_;
+  SharedKeyMeter::Reservation shared_;
+  std::weak_ptr<redis::Client> redis_;  // the worker's: gone at shutdown before late tickets
   bool settled_ = false;
 };
 
 class Grant final : public proxy::KeyGrant {
  public:
-  Grant(std::shared_ptr<const LiveKey> key,
-        const KeyIndex& index,
-        const PriceTable& prices,
-        UsageRecorder& usage)
-      : key_(std::move(key)), index_(index), prices_(prices), usage_(usage) {}
+  Grant(std::shared_ptr<const LiveKey> key, const VirtualKeyGate::Parts& parts)
+      : key_(std::move(key)), parts_(parts) {}
 
   Expected<std::unique_ptr<proxy::KeyTicket>> admit(std::string_view model,
                                                     const json& body,
@@ -117,7 +152,7 @@ class Grant final : public proxy::KeyGrant {
       return error;
     }
     const bool usd_budget = key_->record.budget.usd.has_value();
-    if (usd_budget && !model.empty() && !prices_.find(model)) {
+    if (usd_budget && !model.empty() && !parts_.prices.find(model)) {
       GatewayError error = errors::failure(
           403, "Model " + std::string(model) +
                    " has no price, so this virtual key's USD budget cannot be kept: add it to "
@@ -126,13 +161,17 @@ class Grant final : public proxy::KeyGrant {
       return error;
     }
     const Usage estimate = VirtualKeyGate::estimate(body, body_bytes);
-    const std::int64_t now = index_.now();  // after any token fetch: the clock moved on
-    auto reservation =
-        key_->meter->admit(now, tokensOf(estimate), microUsd(prices_.cost(model, estimate)));
-    if (!reservation) {
-      return reservation.error();
+    const std::int64_t micro_usd = microUsd(parts_.prices.cost(model, estimate));
+    const std::int64_t now = parts_.index.now();  // after any token fetch: the clock moved on
+    std::optional<KeyMeter::Reservation> local;
+    if (parts_.shared == nullptr) {
+      auto reservation = key_->meter->admit(now, tokensOf(estimate), micro_usd);
+      if (!reservation) {
+        return reservation.error();
+      }
+      local = *reservation;
     }
-    auto ticket = std::make_unique<Ticket>(key_, *reservation, estimate, now, prices_, usage_);
+    auto ticket = std::make_unique<Ticket>(key_, local, estimate, micro_usd, now, parts_);
     ticket->setModel(std::string(model));
     return std::unique_ptr<proxy::KeyTicket>(std::move(ticket));
   }
@@ -146,9 +185,7 @@ class Grant final : public proxy::KeyGrant {
 
  private:
   std::shared_ptr<const LiveKey> key_;
-  const KeyIndex& index_;
-  const PriceTable& prices_;
-  UsageRecorder& usage_;
+  const VirtualKeyGate::Parts& parts_;
 };
 
 GatewayError invalidKey(std::string_view why) {
@@ -174,8 +211,12 @@ bool modelAllowed(const std::vector<std::string>& patterns, std::string_view mod
 VirtualKeyGate::VirtualKeyGate(const KeyIndex& index,
                                const PriceTable& prices,
                                UsageRecorder& usage,
-                               bool required)
-    : index_(index), prices_(prices), usage_(usage), required_(required) {}
+                               bool required,
+                               std::optional<SharedLimitSettings> shared,
+                               redis::Health* redis_health)
+    : shared_(shared),
+      parts_{index, prices, usage, shared_ ? &*shared_ : nullptr, redis_health},
+      required_(required) {}
 
 Usage VirtualKeyGate::estimate(const json& body, std::size_t body_bytes) {
   // The largest limit the body names: adapters read different ones first, and the upstream may
@@ -196,12 +237,12 @@ Usage VirtualKeyGate::estimate(const json& body, std::size_t body_bytes) {
 
 Expected<std::unique_ptr<proxy::KeyGrant>> VirtualKeyGate::resolve(std::string_view virtual_key,
                                                                    Target& target) const {
-  auto key = index_.find(virtual_key);
+  auto key = parts_.index.find(virtual_key);
   if (!key) {
     return invalidKey("Invalid virtual key");
   }
   const KeyRecord& record = key->record;
-  const std::int64_t now = index_.now();
+  const std::int64_t now = parts_.index.now();
   if (!record.enabled) {
     return invalidKey("This virtual key is disabled");
   }
@@ -228,7 +269,7 @@ Expected<std::unique_ptr<proxy::KeyGrant>> VirtualKeyGate::resolve(std::string_v
       target.options[name] = value;
     }
   }
-  return std::unique_ptr<proxy::KeyGrant>(std::make_unique<Grant>(key, index_, prices_, usage_));
+  return std::unique_ptr<proxy::KeyGrant>(std::make_unique<Grant>(key, parts_));
 }
 
 }  // namespace portico::keys

@@ -4,8 +4,13 @@
 
 #include "keys/key_index.hpp"
 #include "keys/price_table.hpp"
+#include "keys/shared_limits.hpp"
 #include "keys/usage_recorder.hpp"
 #include "proxy/key_gate.hpp"
+
+namespace portico::redis {
+class Health;
+}
 
 namespace portico::keys {
 
@@ -14,10 +19,16 @@ namespace portico::keys {
 // model allowlist, limits and budget; settled calls go to the usage recorder.
 class VirtualKeyGate final : public proxy::VirtualKeyResolver {
  public:
+  // `shared`: the gateways share Redis (--redis); each call's limits and budget are then
+  // counted there (KeyTicket::reserveShared) instead of in this process's meters.
   VirtualKeyGate(const KeyIndex& index,
                  const PriceTable& prices,
                  UsageRecorder& usage,
-                 bool required);
+                 bool required,
+                 std::optional<SharedLimitSettings> shared = std::nullopt,
+                 redis::Health* redis_health = nullptr);
+  VirtualKeyGate(const VirtualKeyGate&) = delete;  // parts_ points into it
+  VirtualKeyGate& operator=(const VirtualKeyGate&) = delete;
 
   Expected<std::unique_ptr<proxy::KeyGrant>> resolve(std::string_view virtual_key,
                                                      Target& target) const override;
@@ -28,10 +39,18 @@ class VirtualKeyGate final : public proxy::VirtualKeyResolver {
   static constexpr std::int64_t kDefaultCompletionTokens = 1024;
   static Usage estimate(const nlohmann::json& body, std::size_t body_bytes);
 
+  // What grants and tickets use, for as long as the gate lives.
+  struct Parts {
+    const KeyIndex& index;
+    const PriceTable& prices;
+    UsageRecorder& usage;
+    const SharedLimitSettings* shared;  // null: this process's meters
+    redis::Health* redis_health;
+  };
+
  private:
-  const KeyIndex& index_;
-  const PriceTable& prices_;
-  UsageRecorder& usage_;
+  std::optional<SharedLimitSettings> shared_;
+  Parts parts_;
   bool required_;
 };
 

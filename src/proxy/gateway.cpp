@@ -4,6 +4,7 @@
 #include "proxy/access_log.hpp"
 #include "proxy/request_pipeline.hpp"
 #include "proxy/stream_relay.hpp"
+#include "redis/redis_client.hpp"
 #include "routing/response_cache.hpp"
 #include "telemetry/trace_context.hpp"
 
@@ -17,6 +18,7 @@ struct SharedResources::Parts {
   std::unique_ptr<upstream::BufferBudget> buffer_budget;
   std::unique_ptr<AccessLog> access_log;
   std::vector<Observer*> observers;
+  std::shared_ptr<redis::Health> redis_health;
 };
 
 SharedResources::SharedResources(const ServerOptions& options) : parts_(std::make_unique<Parts>()) {
@@ -32,12 +34,15 @@ SharedResources::SharedResources(const ServerOptions& options) : parts_(std::mak
   for (const auto& observer : options.observers) {
     parts_->observers.push_back(observer.get());
   }
+  parts_->redis_health =
+      options.redis_health ? options.redis_health : std::make_shared<redis::Health>();
 }
 
 SharedResources::~SharedResources() = default;
 
 struct Gateway::Impl {
-  Impl(const ServerOptions& options,
+  Impl(net::any_io_executor executor,
+       const ServerOptions& options,
        const ProviderRegistry& registry,
        const RouteContextOptions& route_options,
        const CustomHostPolicy& host_policy,
@@ -54,19 +59,35 @@ struct Gateway::Impl {
     for (auto* observer : shared.observers) {
       context.observers.add(observer);
     }
+    if (!options.redis_url.empty()) {
+      std::string why;
+      auto endpoint = redis::parseRedisUrl(options.redis_url, why);
+      if (!endpoint) {
+        throw std::invalid_argument(why);
+      }
+      context.redis = std::make_shared<redis::Client>(executor, std::move(*endpoint),
+                                                      options.redis_timeout, shared.redis_health);
+      // Connected before the first request needs it, on the worker's own thread.
+      net::post(executor, [client = std::weak_ptr<redis::Client>(context.redis)] {
+        if (auto live = client.lock()) {
+          live->connect();
+        }
+      });
+    }
   }
 
   upstream::Client client;
   WorkerContext context;
 };
 
-Gateway::Gateway(const ServerOptions& options,
+Gateway::Gateway(net::any_io_executor executor,
+                 const ServerOptions& options,
                  const ProviderRegistry& registry,
                  const RouteContextOptions& route_options,
                  const CustomHostPolicy& host_policy,
                  SharedResources& shared)
-    : impl_(std::make_unique<Impl>(options, registry, route_options, host_policy, shared.parts())) {
-}
+    : impl_(std::make_unique<Impl>(
+          std::move(executor), options, registry, route_options, host_policy, shared.parts())) {}
 
 Gateway::~Gateway() = default;
 
@@ -159,6 +180,11 @@ void Gateway::answeredLocally(std::string_view method,
   observers.requestEnded(info, outcome);
 }
 
-void Gateway::closeIdleConnections() { impl_->client.pool().clear(); }
+void Gateway::closeIdleConnections() {
+  impl_->client.pool().clear();
+  if (impl_->context.redis) {
+    impl_->context.redis->close();  // its socket wait would keep the worker's loop running
+  }
+}
 
 }  // namespace portico::proxy

@@ -32,7 +32,9 @@ class SharedResources {
 // AnswerWriter. The server never sees upstream connections, providers or replies.
 class Gateway {
  public:
-  Gateway(const ServerOptions& options,
+  // `executor`: the worker's event loop, which this gateway's connections run on.
+  Gateway(net::any_io_executor executor,
+          const ServerOptions& options,
           const ProviderRegistry& registry,
           const RouteContextOptions& route_options,
           const CustomHostPolicy& host_policy,
@@ -52,7 +54,7 @@ class Gateway {
                        int status,
                        std::chrono::steady_clock::time_point started) const;
 
-  // Closes the idle upstream connections (shutdown).
+  // Closes the idle upstream connections and the Redis connection (shutdown).
   void closeIdleConnections();
 
  private:

@@ -5,9 +5,14 @@
 #include <optional>
 #include <string_view>
 
+#include "net.hpp"
 #include "portico/error.hpp"
 #include "portico/target.hpp"
 #include "portico/usage.hpp"
+
+namespace portico::redis {
+class Client;
+}
 
 namespace portico::proxy {
 
@@ -24,6 +29,14 @@ class KeyTicket {
   // reservation then counts as spent, so an answer without usage cannot spend for free).
   // Only the first call counts.
   virtual void settle(const std::optional<Usage>& usage, std::string_view model) = 0;
+  // With a Redis shared by several gateways (--redis): reserves the call in the counters they
+  // share. The refusal when it may not go: 429, 402, or 503 when Redis does not answer and the
+  // failure mode is closed. Awaited on the worker that owns `redis`, before the call is sent.
+  virtual Awaitable<std::optional<GatewayError>> reserveShared(
+      std::shared_ptr<redis::Client> redis) {
+    (void)redis;
+    co_return std::nullopt;
+  }
 };
 
 // A virtual key resolved for one leaf of the plan.

@@ -91,7 +91,8 @@ Awaitable<Attempt> cachedOrCalled(RequestState& state,
   if (cache) {
     cache_status = state.ctx.cache_force_refresh ? "REFRESH" : "MISS";
     if (!state.ctx.cache_force_refresh) {
-      if (auto hit = cachedAttempt(state, *cache)) {
+      auto hit = co_await cachedAttempt(state, *cache);
+      if (hit) {
         state.worker.observers.cacheLooked(state.info, "HIT");
         hit->option_index = std::move(option_index);
         hit->reply.model = leaf.model();
@@ -207,6 +208,12 @@ Awaitable<Attempt> callLeaf(RequestState& state,
       co_return fromError(admitted.error(), std::move(option_index));
     }
     ticket = std::move(*admitted);
+    if (state.worker.redis) {
+      auto refused = co_await ticket->reserveShared(state.worker.redis);
+      if (refused) {
+        co_return fromError(*refused, std::move(option_index));
+      }
+    }
   }
   Attempt attempt =
       co_await cachedOrCalled(state, *adapter, leaf, target, settings, std::move(option_index));

@@ -1,5 +1,8 @@
 #include "proxy/response_cache_glue.hpp"
 
+#include "portico/json_parse.hpp"
+#include "redis/redis_client.hpp"
+
 namespace portico::proxy {
 
 using nlohmann::json;
@@ -33,10 +36,54 @@ std::optional<CachePlan> planCache(const RequestState& state,
   return plan;
 }
 
-std::optional<Attempt> cachedAttempt(const RequestState& state, const CachePlan& plan) {
-  auto hit = state.worker.cache->get(plan.key);
-  if (!hit) {
+namespace {
+
+// Entries past this are not sent to Redis: a shared cache is for answers, not archives.
+constexpr std::size_t kMaxSharedEntryBytes = 4 * 1024 * 1024;
+
+std::string sharedCacheKey(const CachePlan& plan) { return "portico:cache:" + plan.key; }
+
+// Redis holds an entry as one JSON object; what it gives back is checked like any input.
+std::optional<routing::CachedResponse> readSharedEntry(const redis::Reply& reply) {
+  if (reply.type != redis::Reply::Type::kString || reply.text.size() > kMaxSharedEntryBytes) {
     return std::nullopt;
+  }
+  const json entry = json::parse(reply.text, nullptr, false);
+  if (!entry.is_object() || !member(entry, "status").is_number_integer() ||
+      !member(entry, "body").is_string()) {
+    return std::nullopt;
+  }
+  routing::CachedResponse value;
+  value.status = entry["status"].get<int>();
+  value.body = entry["body"].get<std::string>();
+  if (const json& type = member(entry, "content_type"); type.is_string()) {
+    value.content_type = type.get<std::string>();
+  }
+  if (const json& provider = member(entry, "provider"); provider.is_string()) {
+    value.provider = provider.get<std::string>();
+  }
+  if (value.status < 200 || value.status >= 300) {
+    return std::nullopt;
+  }
+  return value;
+}
+
+}  // namespace
+
+Awaitable<std::optional<Attempt>> cachedAttempt(const RequestState& state, const CachePlan& plan) {
+  std::optional<routing::CachedResponse> hit;
+  if (state.worker.redis) {
+    // A Redis that does not answer is a miss, never an error.
+    std::vector<std::string> get{std::string("GET"), sharedCacheKey(plan)};
+    auto reply = co_await state.worker.redis->call(std::move(get));
+    if (reply) {
+      hit = readSharedEntry(*reply);
+    }
+  } else {
+    hit = state.worker.cache->get(plan.key);
+  }
+  if (!hit) {
+    co_return std::nullopt;
   }
   Attempt attempt;
   attempt.cache_status = "HIT";
@@ -49,13 +96,28 @@ std::optional<Attempt> cachedAttempt(const RequestState& state, const CachePlan&
     attempt.reply.content_type = std::move(hit->content_type);
     attempt.reply.body = std::move(hit->body);
   }
-  return attempt;
+  co_return attempt;
 }
 
 void storeAttempt(const RequestState& state, const CachePlan& plan, const Attempt& attempt) {
   const auto& reply = attempt.reply;
   if (plan.stream || reply.stream || reply.status < 200 || reply.status >= 300 ||
       attempt.gateway_exception) {
+    return;
+  }
+  if (state.worker.redis) {
+    if (reply.body.size() > kMaxSharedEntryBytes) {
+      return;
+    }
+    const json entry = {{"status", reply.status},
+                        {"content_type", reply.content_type},
+                        {"provider", reply.provider},
+                        {"body", reply.body}};
+    const auto max_age_ms =
+        std::chrono::duration_cast<std::chrono::milliseconds>(plan.max_age).count();
+    state.worker.redis->send({"SET", sharedCacheKey(plan),
+                              entry.dump(-1, ' ', false, json::error_handler_t::replace), "PX",
+                              std::to_string(std::max<long long>(max_age_ms, 1))});
     return;
   }
   state.worker.cache->put(

@@ -24,10 +24,12 @@ std::optional<CachePlan> planCache(const RequestState& state,
                                    const std::optional<CacheSettings>& settings);
 
 // The stored answer for `plan`, as the client asked for it (a stream re-emitted from a stored
-// completion), or nullopt.
-std::optional<Attempt> cachedAttempt(const RequestState& state, const CachePlan& plan);
+// completion), or nullopt. From the Redis replicas share when the worker has one (a Redis that
+// does not answer in time is a miss), else from this process's cache.
+Awaitable<std::optional<Attempt>> cachedAttempt(const RequestState& state, const CachePlan& plan);
 
-// Stores a complete 2xx answer; streams and errors are not stored.
+// Stores a complete 2xx answer, in Redis (with the entry's TTL, not awaited) or in this
+// process's cache; streams and errors are not stored.
 void storeAttempt(const RequestState& state, const CachePlan& plan, const Attempt& attempt);
 
 }  // namespace portico::proxy

@@ -14,6 +14,9 @@
 namespace portico::routing {
 class ResponseCache;
 }
+namespace portico::redis {
+class Client;
+}
 
 namespace portico::proxy {
 
@@ -31,6 +34,8 @@ struct WorkerContext {
   routing::ResponseCache* cache = nullptr;
   // Bounds the non-streamed upstream answers all workers hold at once; null: no bound.
   upstream::BufferBudget* buffer_budget = nullptr;
+  // This worker's connection to the Redis replicas share (--redis); null: none.
+  std::shared_ptr<redis::Client> redis;
   // Null: virtual keys are not configured (they are refused with a 400).
   const VirtualKeyResolver* virtual_keys = nullptr;
   ObserverList observers;

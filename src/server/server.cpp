@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <boost/asio/thread_pool.hpp>
 #include <mutex>
 #include <random>
 #include <stdexcept>
@@ -37,6 +38,9 @@ struct Server::Impl {
   // Declared before the workers, so it outlives them.
   std::unique_ptr<proxy::SharedResources> shared;
   std::vector<std::unique_ptr<server::Worker>> workers;
+  // Runs the admin API's handler, whose store work (SQLite, Postgres) must not hold up a
+  // worker. Declared after the workers: joined before their event loops go.
+  std::unique_ptr<net::thread_pool> admin_pool;
   std::vector<std::thread> threads;
   unsigned short port = 0;
   std::once_flag stop_once;
@@ -122,6 +126,9 @@ void Server::start() {
                                          : static_cast<int>(std::thread::hardware_concurrency());
   threads = std::max(1, threads);
   unsigned short port = impl.options.port;
+  if (impl.options.admin) {
+    impl.admin_pool = std::make_unique<net::thread_pool>(1);
+  }
   for (int i = 0; i < threads; ++i) {
     auto worker = std::make_unique<server::Worker>(impl.options, *impl.registry, impl.route_options,
                                                    impl.host_policy, *impl.shared);
@@ -132,6 +139,7 @@ void Server::start() {
                                std::to_string(port) + ": " + e.what());
     }
     port = worker->acceptor.local_endpoint().port();
+    worker->admin_pool = impl.admin_pool.get();
     impl.workers.push_back(std::move(worker));
   }
   impl.port = port;

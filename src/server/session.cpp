@@ -90,6 +90,22 @@ Awaitable<bool> answerLocally(Worker& worker,
   co_return ok;
 }
 
+// One handler call on the admin pool's thread: the call's text is copied, as the request it
+// views may not be touched from another thread.
+Awaitable<AdminReply> callOnPool(const std::function<AdminReply(const AdminCall&)>* handler,
+                                 std::string method,
+                                 std::string path,
+                                 std::string query,
+                                 std::string authorization,
+                                 std::string body) {
+  try {
+    co_return (*handler)(AdminCall{method, path, query, authorization, body});
+  } catch (const std::exception& e) {
+    spdlog::error("admin call failed: {}", e.what());
+  }
+  co_return AdminReply{503, errors::failure(503, "The key store is unavailable").body.dump()};
+}
+
 // The admin API or the console, when the server has them; else the path is not found.
 Awaitable<bool> answerByHandler(Worker& worker,
                                 const edge::IncomingRequest& request,
@@ -101,8 +117,16 @@ Awaitable<bool> answerByHandler(Worker& worker,
   if (handler) {
     const std::string_view authorization =
         findHeader(request.headers, "authorization").value_or("");
-    reply =
-        handler(AdminCall{request.method, route.path, route.query, authorization, request.body});
+    if (route.kind == RouteKind::kAdmin && worker.admin_pool != nullptr) {
+      reply =
+          co_await net::co_spawn(worker.admin_pool->get_executor(),
+                                 callOnPool(&handler, std::string(request.method), route.path,
+                                            route.query, std::string(authorization), request.body),
+                                 net::use_awaitable);
+    } else {
+      reply =
+          handler(AdminCall{request.method, route.path, route.query, authorization, request.body});
+    }
   }
   const bool ok = co_await writer.writeComplete(reply.status, reply.content_type,
                                                 std::move(reply.body), reply.headers);
@@ -186,7 +210,7 @@ Worker::Worker(const ServerOptions& server_options,
                const CustomHostPolicy& host_policy,
                proxy::SharedResources& shared)
     : options(server_options),
-      gateway(server_options, registry, route_options, host_policy, shared) {}
+      gateway(ioc.get_executor(), server_options, registry, route_options, host_policy, shared) {}
 
 Awaitable<void> runSession(Worker& worker, tcp::socket socket) {
   beast::tcp_stream stream(std::move(socket));

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <boost/asio/thread_pool.hpp>
 #include <unordered_set>
 
 #include "net.hpp"
@@ -20,6 +21,8 @@ struct Worker {
   net::io_context ioc{1};
   proxy::Gateway gateway;
   tcp::acceptor acceptor{ioc};
+  // Where the admin API's handler runs (null: on this worker, as the console's does).
+  net::thread_pool* admin_pool = nullptr;
   bool draining = false;
   // Open client connections, so shutdown can close the idle ones and, after the grace
   // period, the rest.
