@@ -47,7 +47,8 @@ auto storeCall(F&& call) -> Expected<std::invoke_result_t<F>> {
     return errors::failure(409, "A virtual key with this name already exists");
   } catch (const StoreError& e) {
     spdlog::error("key store: {}", e.what());
-    return errors::failure(500, "The key store failed; see the gateway's log");
+    // Most likely the store (Postgres) is not answering: a dependency, not this request.
+    return errors::failure(503, "The key store is unavailable; see the gateway's log");
   }
 }
 

@@ -261,5 +261,39 @@ TEST_F(ScaleOut, ARedisOutageFollowsTheFailureModeAndEndsWhenRedisReturns) {
   EXPECT_NE(metrics.body.find("portico_redis_up 1"), std::string::npos);
 }
 
+TEST_F(ScaleOut, APostgresOutageKeepsKnownKeysServingAndTheAdminApiSays503) {
+  const json made = createKey(0, {{"name", "through-outage"}});
+  const std::string key = made.value("key", "");
+  for (std::size_t i : {1u, 2u}) {
+    ASSERT_LT(timeUntil([&] { return chat(i, key).status == 200; }).count(), 1000);
+  }
+  postgres_->stop();
+  // Keys are in memory: every instance keeps serving them.
+  for (std::size_t i = 0; i < 3; ++i) {
+    EXPECT_EQ(chat(i, key).status, 200) << i;
+  }
+  auto refused = httpRequest(
+      gateway(1).port(), "POST", "/admin/v1/keys", kAdmin,
+      json{{"name", "during-outage"}, {"provider", "openai"}, {"api_key", kSecret}}.dump());
+  EXPECT_EQ(refused.status, 503) << refused.body;
+  EXPECT_EQ(refused.body.find(postgres_->url()), std::string::npos);
+  postgres_->start();
+  // The usage recorded meanwhile reaches the store once it is back (flushed every 2 s).
+  int requests = 0;
+  timeUntil([&] {
+    auto usage = httpRequest(gateway(2).port(), "GET",
+                             "/admin/v1/keys/" + made.value("id", "") + "/usage", kAdmin);
+    const json body = json::parse(usage.body, nullptr, false);
+    requests = 0;
+    if (body.is_object() && body.contains("data") && body["data"].is_array()) {
+      for (const auto& row : body["data"]) {
+        requests += row.value("requests", 0);
+      }
+    }
+    return requests >= 5;
+  });
+  EXPECT_GE(requests, 5);  // the two probes and the three calls during the outage
+}
+
 }  // namespace
 }  // namespace portico::testing
