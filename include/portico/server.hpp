@@ -96,7 +96,8 @@ struct ServerOptions {
   // Resolves x-portkey-virtual-key and virtual_key in configs (null: virtual keys are refused).
   // Must outlive the server and be safe to call from every worker at once.
   const proxy::VirtualKeyResolver* virtual_keys = nullptr;
-  // Answers /admin/... (null: those paths are 404). Called on a worker thread.
+  // Answers /admin/... (null: those paths are 404). Called on the server's admin thread (its
+  // store work must not hold up a worker), one call at a time.
   std::function<AdminReply(const AdminCall&)> admin;
   ListenerRoutes routes;
   // The Prometheus exposition text for GET /metrics (null: 404).

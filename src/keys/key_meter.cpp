@@ -101,6 +101,22 @@ void KeyMeter::seedSpend(std::int64_t now, std::int64_t micro_usd, std::int64_t 
   budget_tokens_ = tokens;
 }
 
+void KeyMeter::addSpent(std::int64_t now, std::int64_t micro_usd, std::int64_t tokens) {
+  rollPeriod(periodOf(static_cast<BudgetPeriod>(budget_period_.load()), now));
+  budget_usd_ += std::max<std::int64_t>(micro_usd, 0);
+  budget_tokens_ += std::max<std::int64_t>(tokens, 0);
+}
+
+std::int64_t KeyMeter::spentMicroUsdIn(std::int64_t now) const {
+  const auto period = periodOf(static_cast<BudgetPeriod>(budget_period_.load()), now);
+  return period_.load() == period ? budget_usd_.load() : 0;
+}
+
+std::int64_t KeyMeter::spentTokensIn(std::int64_t now) const {
+  const auto period = periodOf(static_cast<BudgetPeriod>(budget_period_.load()), now);
+  return period_.load() == period ? budget_tokens_.load() : 0;
+}
+
 void KeyMeter::rollPeriod(std::int64_t period) {
   std::int64_t seen = period_.load();
   // Only forwards: a caller with an older clock reading must not reset the current period.

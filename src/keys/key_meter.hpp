@@ -53,6 +53,12 @@ class KeyMeter {
 
   // The budget's period containing `now`: days or months since the epoch, 0 for a total.
   static std::int64_t periodOf(BudgetPeriod period, std::int64_t now);
+  // With shared counters (Redis) this meter admits nothing; it keeps what the store said the
+  // key spent plus what this process's calls spent since, as the seed for a period Redis has
+  // no count of. Both are for the period containing `now` (0 for a period it has not seen).
+  void addSpent(std::int64_t now, std::int64_t micro_usd, std::int64_t tokens);
+  std::int64_t spentMicroUsdIn(std::int64_t now) const;
+  std::int64_t spentTokensIn(std::int64_t now) const;
   // Spent in the current budget period (for tests and the admin API).
   std::int64_t spentMicroUsd() const { return budget_usd_.load(); }
   std::int64_t spentTokens() const { return budget_tokens_.load(); }

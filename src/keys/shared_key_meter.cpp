@@ -9,8 +9,8 @@ namespace {
 // ARGV: window ms, bucket ms, rpm, tpm, estimated tokens, USD cap (micro), token cap, estimated
 // micro-USD, budget TTL s (0: none), seed micro-USD, seed tokens, budget on ("1").
 // Answers {1, bucket, requests, tokens} when admitted; {2 or 3, retry ms, requests, tokens}
-// when requests (2) or tokens (3) per minute are spent; {4, usd spent, tokens spent, 1 when the
-// USD cap is what is spent}.
+// when requests (2) or tokens (3) per minute are spent (tokens -1: not counted); {4, usd spent,
+// tokens spent, 1 when the USD cap is what is spent}.
 const redis::Script kAdmit(R"lua(
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
@@ -40,7 +40,7 @@ local rpm, tpm, est = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
 local requests, tokens, first = 0, 0, nil
 if rpm > 0 then
   requests, first = total(KEYS[1])
-  if requests >= rpm then return {2, retry(first), requests, 0} end
+  if requests >= rpm then return {2, retry(first), requests, -1} end
 end
 if tpm > 0 then
   tokens, first = total(KEYS[2])
@@ -121,7 +121,9 @@ std::optional<Expected<SharedKeyMeter::Reservation>> readAdmission(
       return Expected<SharedKeyMeter::Reservation>(std::move(reservation));
     case 2:
     case 3: {
-      const RateWindowState state{limits.rpm, reply.integerAt(2), limits.tpm, reply.integerAt(3),
+      const bool tokens_counted = reply.integerAt(3) >= 0;
+      const RateWindowState state{limits.rpm, reply.integerAt(2), tokens_counted ? limits.tpm : 0,
+                                  reply.integerAt(3),
                                   std::max<std::int64_t>(1, (reply.integerAt(1) + 999) / 1000)};
       return Expected<SharedKeyMeter::Reservation>(
           rateLimitError(reply.integerAt(0) == 2 ? "requests" : "tokens", state));
@@ -175,7 +177,17 @@ Awaitable<Expected<SharedKeyMeter::Reservation>> SharedKeyMeter::admit(redis::Cl
                                 std::to_string(std::max<std::int64_t>(call.seed_micro_usd, 0)),
                                 std::to_string(std::max<std::int64_t>(call.seed_tokens, 0)),
                                 budget ? "1" : "0"};
-  auto reply = co_await client.eval(kAdmit, std::move(keys), std::move(args));
+  // An admission Redis makes after this call stopped waiting is given back at once: nobody
+  // would settle it, and it would hold the budget for the rest of the period.
+  redis::LateReply give_back = [late = reservation](redis::Client& redis,
+                                                    const redis::Reply& answer) mutable {
+    if (answer.type == redis::Reply::Type::kArray && answer.integerAt(0) == 1) {
+      late.held = true;
+      late.bucket = answer.integerAt(1);
+      settle(redis, late, 0, 0);
+    }
+  };
+  auto reply = co_await client.eval(kAdmit, std::move(keys), std::move(args), std::move(give_back));
   if (reply) {
     if (auto admitted = readAdmission(*reply, call, std::move(reservation))) {
       co_return std::move(*admitted);

@@ -93,8 +93,8 @@ class Ticket final : public proxy::KeyTicket {
                               at_,
                               tokensOf(estimate_),
                               estimate_micro_usd_,
-                              key_->meter->spentMicroUsd(),
-                              key_->meter->spentTokens()};
+                              key_->meter->spentMicroUsdIn(at_),
+                              key_->meter->spentTokensIn(at_)};
     auto admitted = co_await SharedKeyMeter::admit(*redis, std::move(call), *parts_.shared,
                                                    parts_.redis_health);
     if (!admitted) {
@@ -112,7 +112,9 @@ class Ticket final : public proxy::KeyTicket {
   void charge(std::int64_t tokens, std::int64_t micro_usd) {
     if (local_) {
       key_->meter->settle(*local_, tokens, micro_usd);
+      return;
     }
+    key_->meter->addSpent(at_, micro_usd, tokens);  // the seed should Redis lose its count
     if (auto redis = redis_.lock()) {
       SharedKeyMeter::settle(*redis, shared_, tokens, micro_usd);
     }

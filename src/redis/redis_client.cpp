@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
+#include <cstdint>
 
 #include "portico/encoding.hpp"
 
@@ -20,11 +21,26 @@ constexpr std::chrono::milliseconds kMaxBackoff{1000};
 // Commands awaiting an answer on one connection, past which new ones fail at once: a Redis
 // that accepts but never answers must not grow the queue without bound.
 constexpr std::size_t kMaxInFlight = 4096;
+// Bytes of fire-and-forget commands (cache entries, mostly) queued on one connection: a stalled
+// Redis must not make the gateway hold gigabytes of unsent cache writes.
+constexpr std::size_t kMaxQueuedSendBytes = 64 * 1024 * 1024;
 // Consecutive timeouts after which the connection is dropped (and its queue failed).
 constexpr int kTimeoutsBeforeDrop = 2;
 // Replies are ours (short arrays of integers); anything deeper or longer is not copied.
 constexpr int kMaxReplyDepth = 4;
 constexpr std::size_t kMaxReplyElements = 64;
+
+// Errors that say this Redis cannot serve us now (a login, a replica, a restart, memory), as
+// opposed to one command being wrong: they count as an outage.
+bool unavailableError(std::string_view text) {
+  for (std::string_view prefix : {"NOAUTH", "WRONGPASS", "NOPERM", "READONLY", "LOADING",
+                                  "MASTERDOWN", "BUSY", "OOM", "CLUSTERDOWN"}) {
+    if (text.starts_with(prefix)) {
+      return true;
+    }
+  }
+  return false;
+}
 
 Reply copyReply(const redisReply& raw, int depth) {
   Reply reply;
@@ -65,6 +81,8 @@ struct Client::Pending {
   net::steady_timer timer;
   std::optional<Reply> reply;
   bool done = false;
+  bool abandoned = false;  // the caller stopped waiting (its deadline passed)
+  LateReply late;          // told about an answer that came after that
 };
 
 // One hiredis context and the watch on its socket. Asio's waits are one-shot and hiredis's
@@ -80,7 +98,9 @@ struct Client::Connection : std::enable_shared_from_this<Connection> {
   bool want_write = false;
   bool read_armed = false;
   bool write_armed = false;
-  bool ready = false;
+  bool ready = false;     // the socket connected
+  bool answered = false;  // the login (AUTH, SELECT or PING) was answered: Redis serves us
+  bool refused = false;   // the login was refused: dropped at the next command
   // Scripts sent in full on this connection: Redis has them from then on, so EVALSHA works.
   std::vector<const Script*> scripts;
 
@@ -157,27 +177,49 @@ struct Client::Connection : std::enable_shared_from_this<Connection> {
     }
     if (status == REDIS_OK) {
       self.ready = true;
-      self.owner->backoff_ = std::chrono::milliseconds(0);
     } else {
       self.owner->health_->failed("unavailable", context->errstr);
     }
   }
 
-  // A fire-and-forget command's answer.
-  static void onSent(redisAsyncContext* context, void* raw, void*) {
+  // The answer to a login command (AUTH, SELECT, PING); `privdata` non-null on the last one.
+  static void onLogin(redisAsyncContext* context, void* raw, void* privdata) {
+    auto& self = of(context->data);
+    const auto* reply = static_cast<const redisReply*>(raw);
+    if (self.owner == nullptr || reply == nullptr) {
+      return;
+    }
+    --self.owner->in_flight_;
+    if (reply->type == REDIS_REPLY_ERROR) {
+      // Redis's text never holds the password.
+      self.refused = true;
+      self.owner->health_->failed("unavailable",
+                                  "login refused: " + std::string(reply->str, reply->len));
+    } else if (privdata != nullptr && !self.refused) {
+      self.answered = true;
+      self.owner->backoff_ = std::chrono::milliseconds(0);
+    }
+  }
+
+  // A fire-and-forget command's answer; `privdata` carries its size in bytes.
+  static void onSent(redisAsyncContext* context, void* raw, void* privdata) {
     auto& self = of(context->data);
     if (self.owner == nullptr) {
       return;
     }
-    --self.owner->in_flight_;
+    Client& owner = *self.owner;
+    --owner.in_flight_;
+    owner.queued_send_bytes_ -=
+        std::min(owner.queued_send_bytes_, reinterpret_cast<std::uintptr_t>(privdata));
     const auto* reply = static_cast<const redisReply*>(raw);
-    if (reply == nullptr) {
-      return;  // the connection went; the awaited commands report it
+    if (reply == nullptr || reply->type != REDIS_REPLY_ERROR) {
+      return;  // null: the connection went; the awaited commands report it
     }
-    if (reply->type == REDIS_REPLY_ERROR) {
-      self.owner->health_->failed("error", std::string_view(reply->str, reply->len));
-      spdlog::warn("redis refused a command: {}", std::string_view(reply->str, reply->len));
+    const std::string_view text(reply->str, reply->len);
+    if (text.starts_with("NOSCRIPT")) {
+      self.scripts.clear();  // Redis lost its scripts: the next use sends them in full
     }
+    owner.health_->failed(unavailableError(text) ? "unavailable" : "error", text);
   }
 
   // An awaited command's answer (null: the connection went before it came).
@@ -194,6 +236,11 @@ struct Client::Connection : std::enable_shared_from_this<Connection> {
     }
     pending.done = true;
     pending.timer.cancel();
+    if (pending.abandoned && pending.late && pending.reply && self.owner != nullptr) {
+      ++self.owner->in_callback_;
+      pending.late(*self.owner, *pending.reply);
+      --self.owner->in_callback_;
+    }
   }
 };
 
@@ -220,6 +267,9 @@ bool Client::connected() const { return connection_ && connection_->ready; }
 
 void Client::close() {
   closed_ = true;
+  if (resolver_) {
+    resolver_->cancel();
+  }
   if (connection_ && connection_->context != nullptr) {
     redisAsyncFree(connection_->context);  // cleanup() resets connection_
   }
@@ -243,15 +293,16 @@ void Client::connect() {
 // commands fail fast until the connection is up.
 void Client::resolveAndConnect() {
   resolving_ = true;
-  auto resolver = std::make_shared<tcp::resolver>(executor_);
-  resolver->async_resolve(
+  resolver_ = std::make_shared<tcp::resolver>(executor_);
+  resolver_->async_resolve(
       endpoint_.host, std::to_string(endpoint_.port),
-      [this, resolver, alive = alive_](const boost::system::error_code& ec,
-                                       const tcp::resolver::results_type& results) {
-        if (!*alive) {
-          return;
+      [this, resolver = resolver_, alive = alive_](const boost::system::error_code& ec,
+                                                   const tcp::resolver::results_type& results) {
+        if (!*alive || closed_) {
+          return;  // gone, or shutting down: no new connection
         }
         resolving_ = false;
+        resolver_.reset();
         if (ec || results.empty()) {
           health_->failed("unavailable", "cannot resolve " + endpoint_.host);
           backOff();
@@ -294,13 +345,29 @@ void Client::startConnect(const std::string& address) {
   // Queued until the socket connects; the first of them also makes hiredis watch for that.
   if (!endpoint_.password.empty()) {
     if (endpoint_.user.empty()) {
-      send({"AUTH", endpoint_.password});
+      login({"AUTH", endpoint_.password}, false);
     } else {
-      send({"AUTH", endpoint_.user, endpoint_.password});
+      login({"AUTH", endpoint_.user, endpoint_.password}, false);
     }
   }
-  send(endpoint_.db != 0 ? std::vector<std::string>{"SELECT", std::to_string(endpoint_.db)}
-                         : std::vector<std::string>{"PING"});
+  login(endpoint_.db != 0 ? std::vector<std::string>{"SELECT", std::to_string(endpoint_.db)}
+                          : std::vector<std::string>{"PING"},
+        true);
+}
+
+void Client::login(const std::vector<std::string>& args, bool last) {
+  std::vector<const char*> argv;
+  std::vector<std::size_t> lengths;
+  for (const auto& arg : args) {
+    argv.push_back(arg.data());
+    lengths.push_back(arg.size());
+  }
+  static int marker = 0;  // any non-null pointer: "the last login command"
+  if (redisAsyncCommandArgv(connection_->context, &Connection::onLogin, last ? &marker : nullptr,
+                            static_cast<int>(argv.size()), argv.data(),
+                            lengths.data()) == REDIS_OK) {
+    ++in_flight_;
+  }
 }
 
 // hiredis freed the connection (an error, Redis closed it, or we dropped it).
@@ -308,11 +375,12 @@ void Client::lost(Connection& connection) {
   if (connection_.get() != &connection) {
     return;
   }
-  if (!connection.ready) {
-    backOff();  // never connected: Redis is not there
+  if (!connection.answered) {
+    backOff();  // Redis never served this connection: not there, or it refuses us
   }
   connection.owner = nullptr;
   in_flight_ = 0;
+  queued_send_bytes_ = 0;
   connection_.reset();
 }
 
@@ -330,17 +398,23 @@ void Client::backOff() {
 }
 
 bool Client::submit(const std::vector<std::string>& args, std::shared_ptr<Pending> pending) {
+  if (connection_ && connection_->refused && in_callback_ == 0) {
+    dropConnection();  // a refused login: try again after the backoff
+  }
   connect();
-  if (!connection_ || connection_->context == nullptr || in_flight_ >= kMaxInFlight) {
+  if (!connection_ || connection_->context == nullptr || connection_->refused ||
+      in_flight_ >= kMaxInFlight) {
     return false;
   }
   std::vector<const char*> argv;
   std::vector<std::size_t> lengths;
+  std::size_t bytes = 0;
   argv.reserve(args.size());
   lengths.reserve(args.size());
   for (const auto& arg : args) {
     argv.push_back(arg.data());
     lengths.push_back(arg.size());
+    bytes += arg.size();
   }
   int rc = REDIS_ERR;
   if (pending) {
@@ -351,8 +425,15 @@ bool Client::submit(const std::vector<std::string>& args, std::shared_ptr<Pendin
       delete holder;
     }
   } else {
-    rc = redisAsyncCommandArgv(connection_->context, &Connection::onSent, nullptr,
+    if (queued_send_bytes_ + bytes > kMaxQueuedSendBytes) {
+      return false;
+    }
+    rc = redisAsyncCommandArgv(connection_->context, &Connection::onSent,
+                               reinterpret_cast<void*>(static_cast<std::uintptr_t>(bytes)),
                                static_cast<int>(argv.size()), argv.data(), lengths.data());
+    if (rc == REDIS_OK) {
+      queued_send_bytes_ += bytes;
+    }
   }
   if (rc != REDIS_OK) {
     return false;
@@ -361,8 +442,9 @@ bool Client::submit(const std::vector<std::string>& args, std::shared_ptr<Pendin
   return true;
 }
 
-Awaitable<std::optional<Reply>> Client::call(std::vector<std::string> args) {
+Awaitable<std::optional<Reply>> Client::call(std::vector<std::string> args, LateReply late) {
   auto pending = std::make_shared<Pending>(executor_);
+  pending->late = std::move(late);
   if (!submit(args, pending)) {
     if (!closed_) {
       health_->failed("unavailable", "not connected");
@@ -373,6 +455,7 @@ Awaitable<std::optional<Reply>> Client::call(std::vector<std::string> args) {
   auto waited = co_await pending->timer.async_wait(kUseTuple);
   (void)waited;
   if (!pending->done) {
+    pending->abandoned = true;
     health_->failed("timeout", "no answer within the timeout");
     if (++consecutive_timeouts_ >= kTimeoutsBeforeDrop) {
       consecutive_timeouts_ = 0;
@@ -386,7 +469,12 @@ Awaitable<std::optional<Reply>> Client::call(std::vector<std::string> args) {
   }
   consecutive_timeouts_ = 0;
   if (pending->reply->isError()) {
-    health_->failed("error", pending->reply->text);
+    const std::string& text = pending->reply->text;
+    if (unavailableError(text)) {
+      health_->failed("unavailable", text);
+      co_return std::nullopt;  // this Redis cannot serve us: as good as no answer
+    }
+    health_->failed("error", text);
   } else {
     health_->succeeded();
   }
@@ -411,32 +499,35 @@ std::vector<std::string> Client::evalArgs(const char* verb,
   return argv;
 }
 
-// Whether this connection has sent `script` in full; if not, marks it sent (the caller sends
-// it now, and Redis runs commands in order, so what follows may use its SHA-1).
-bool Client::firstUseOf(const Script& script) {
-  connect();
-  if (!connection_) {
-    return true;
+// Whether this connection has sent `script` in full (Redis then has it).
+bool Client::knows(const Script& script) const {
+  return connection_ && std::find(connection_->scripts.begin(), connection_->scripts.end(),
+                                  &script) != connection_->scripts.end();
+}
+
+void Client::remember(const Script& script) {
+  if (connection_ && !knows(script)) {
+    connection_->scripts.push_back(&script);
   }
-  auto& scripts = connection_->scripts;
-  if (std::find(scripts.begin(), scripts.end(), &script) != scripts.end()) {
-    return false;
-  }
-  scripts.push_back(&script);
-  return true;
 }
 
 Awaitable<std::optional<Reply>> Client::eval(const Script& script,
                                              std::vector<std::string> keys,
-                                             std::vector<std::string> args) {
-  if (!firstUseOf(script)) {
-    auto by_sha = co_await call(evalArgs("EVALSHA", script.sha1, keys, args));
+                                             std::vector<std::string> args,
+                                             LateReply late) {
+  connect();
+  if (knows(script)) {
+    auto by_sha = co_await call(evalArgs("EVALSHA", script.sha1, keys, args), late);
     // NOSCRIPT: someone flushed Redis's script cache.
     if (!by_sha || !by_sha->isError() || !by_sha->text.starts_with("NOSCRIPT")) {
       co_return by_sha;
     }
   }
-  auto in_full = co_await call(evalArgs("EVAL", script.text, std::move(keys), std::move(args)));
+  auto in_full = co_await call(evalArgs("EVAL", script.text, std::move(keys), std::move(args)),
+                               std::move(late));
+  if (in_full && !in_full->text.starts_with("NOSCRIPT")) {
+    remember(script);
+  }
   co_return in_full;
 }
 
@@ -449,8 +540,15 @@ void Client::send(const std::vector<std::string>& args) {
 void Client::sendEval(const Script& script,
                       const std::vector<std::string>& keys,
                       const std::vector<std::string>& args) {
-  const bool first = firstUseOf(script);
-  send(evalArgs(first ? "EVAL" : "EVALSHA", first ? script.text : script.sha1, keys, args));
+  connect();
+  const bool known = knows(script);
+  const bool sent = submit(
+      evalArgs(known ? "EVALSHA" : "EVAL", known ? script.sha1 : script.text, keys, args), nullptr);
+  if (sent && !known) {
+    remember(script);  // Redis runs a connection's commands in order: what follows may use it
+  } else if (!sent && !closed_) {
+    health_->failed("unavailable", "not connected");
+  }
 }
 
 }  // namespace portico::redis

@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -31,6 +32,12 @@ struct Script {
 // costs requests no latency and a Redis that comes back is used within a second.
 //
 // Only for the thread that runs `executor`.
+class Client;
+
+// Called with an answer that came after its command's deadline (the caller had given up), on
+// the worker's thread, so it can undo what the command did (a reservation nobody will settle).
+using LateReply = std::function<void(Client&, const Reply&)>;
+
 class Client {
  public:
   Client(net::any_io_executor executor,
@@ -44,12 +51,13 @@ class Client {
   // Connects now unless connected or backing off (the worker calls it at start; commands do).
   void connect();
   // The answer (a Redis error is a Reply of type kError), or nullopt when none came in time.
-  Awaitable<std::optional<Reply>> call(std::vector<std::string> args);
+  Awaitable<std::optional<Reply>> call(std::vector<std::string> args, LateReply late = {});
   // Runs a script: in full (EVAL) the first time on this connection, then by SHA-1 (EVALSHA,
   // again in full should Redis answer NOSCRIPT).
   Awaitable<std::optional<Reply>> eval(const Script& script,
                                        std::vector<std::string> keys,
-                                       std::vector<std::string> args);
+                                       std::vector<std::string> args,
+                                       LateReply late = {});
   // Sends without waiting for the answer (settling a reservation, storing a cache entry); lost
   // when Redis is down. A script goes in full the first time on each connection.
   void send(const std::vector<std::string>& args);
@@ -70,7 +78,9 @@ class Client {
   friend struct Connection;
 
   bool submit(const std::vector<std::string>& args, std::shared_ptr<Pending> pending);
-  bool firstUseOf(const Script& script);
+  bool knows(const Script& script) const;
+  void remember(const Script& script);
+  void login(const std::vector<std::string>& args, bool last);
   void startConnect(const std::string& address);
   void resolveAndConnect();
   void lost(Connection& connection);
@@ -87,12 +97,15 @@ class Client {
   std::shared_ptr<Health> health_;
   std::shared_ptr<Connection> connection_;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);  // for the resolver's callback
+  std::shared_ptr<tcp::resolver> resolver_;
   bool resolving_ = false;
   bool closed_ = false;
   std::chrono::steady_clock::time_point retry_at_{};
   std::chrono::milliseconds backoff_{0};
   int consecutive_timeouts_ = 0;
   std::size_t in_flight_ = 0;
+  std::size_t queued_send_bytes_ = 0;
+  int in_callback_ = 0;  // inside hiredis's callback: the context must not be freed now
 };
 
 }  // namespace portico::redis

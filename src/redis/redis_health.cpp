@@ -21,7 +21,13 @@ void Health::failed(std::string_view reason, std::string_view detail) {
                                             : errors_;
   counter.fetch_add(1, std::memory_order_relaxed);
   if (reason == "error") {
-    return;  // Redis answered: it is up, the command was wrong (logged by its caller)
+    // Redis answered, so it is up; the command was wrong. The first such answer is logged (a
+    // script or version problem repeats on every request).
+    if (!error_logged_.exchange(true)) {
+      spdlog::error("redis answered a command with an error (further ones are only counted): {}",
+                    detail);
+    }
+    return;
   }
   if (up_.exchange(false)) {
     spdlog::error(

@@ -32,6 +32,7 @@ class Health {
 
  private:
   std::atomic<bool> up_{true};
+  std::atomic<bool> error_logged_{false};
   std::atomic<std::uint64_t> commands_{0};
   std::atomic<std::uint64_t> timeouts_{0};
   std::atomic<std::uint64_t> unavailable_{0};

@@ -118,11 +118,13 @@ Awaitable<bool> answerByHandler(Worker& worker,
     const std::string_view authorization =
         findHeader(request.headers, "authorization").value_or("");
     if (route.kind == RouteKind::kAdmin && worker.admin_pool != nullptr) {
-      reply =
-          co_await net::co_spawn(worker.admin_pool->get_executor(),
-                                 callOnPool(&handler, std::string(request.method), route.path,
-                                            route.query, std::string(authorization), request.body),
-                                 net::use_awaitable);
+      // Resumes on this worker once the pool's thread is done (use_awaitable rethrows here,
+      // under the session's logged co_spawn; callOnPool catches what the handler throws).
+      auto call = callOnPool(&handler, std::string(request.method), route.path, route.query,
+                             std::string(authorization), request.body);
+      auto answered = co_await net::co_spawn(worker.admin_pool->get_executor(), std::move(call),
+                                             net::use_awaitable);
+      reply = std::move(answered);
     } else {
       reply =
           handler(AdminCall{request.method, route.path, route.query, authorization, request.body});

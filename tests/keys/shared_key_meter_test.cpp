@@ -186,6 +186,25 @@ TEST_F(SharedKeyMeterTest, AnUnreachableRedisFollowsTheFailureModePerKind) {
   EXPECT_EQ(health_->failedClosed(), 2u);
 }
 
+TEST_F(SharedKeyMeterTest, AnAdmissionRedisMakesAfterTheDeadlineIsGivenBack) {
+  KeyMeter::Limits limits;
+  limits.budget.tokens = 100000;
+  // Another connection keeps Redis busy past the 300 ms deadline: the call fails closed (a
+  // budget), and the reservation Redis makes once it runs the script is returned at once.
+  std::thread busy([this] { server_->command("DEBUG SLEEP 0.6"); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  auto refused = admit(call(limits, 500));
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().status, 503);
+  busy.join();
+  std::string tokens;
+  for (int i = 0; i < 40 && tokens != "0"; ++i) {
+    testing::runFor(ioc_, std::chrono::milliseconds(50));
+    tokens = server_->command("HGET portico:{vk_test}:budget:total:0 tokens");
+  }
+  EXPECT_EQ(tokens, "0");
+}
+
 TEST(SharedLimits, ParsesFailureModes) {
   std::string why;
   auto both = parseFailureModes("closed", {}, why);

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <thread>
+
 #include "portico/encoding.hpp"
 #include "support/redis_server.hpp"
 #include "support/run_awaitable.hpp"
@@ -37,16 +39,9 @@ class RedisClientTest : public ::testing::Test {
       if (reply && reply->text == "PONG") {
         return true;
       }
-      net::steady_timer pause(ioc_, std::chrono::milliseconds(50));
-      runAwaitable(ioc_, waitOn(pause));
+      testing::runFor(ioc_, std::chrono::milliseconds(50));
     }
     return false;
-  }
-
-  static Awaitable<bool> waitOn(net::steady_timer& timer) {
-    auto waited = co_await timer.async_wait(kUseTuple);
-    (void)waited;
-    co_return true;
   }
 
   net::io_context ioc_;
@@ -136,12 +131,52 @@ TEST_F(RedisClientTest, ResolvesAHostNameOffTheThread) {
   for (int i = 0; i < 40 && !reply; ++i) {
     reply = runAwaitable(ioc_, named.call({"PING"}));
     if (!reply) {
-      net::steady_timer pause(ioc_, std::chrono::milliseconds(50));
-      runAwaitable(ioc_, waitOn(pause));
+      testing::runFor(ioc_, std::chrono::milliseconds(50));
     }
   }
   ASSERT_TRUE(reply);
   EXPECT_EQ(reply->text, "PONG");
+}
+
+TEST(RedisClientLogin, AWrongPasswordIsAnOutageAndTheRightOneWorks) {
+  if (!RedisServer::available()) {
+    GTEST_SKIP() << "redis-server is not installed (.ci/setup installs it)";
+  }
+  RedisServer server("right-horse-battery");
+  net::io_context ioc;
+  auto health = std::make_shared<Health>();
+  std::string why;
+  Client wrong(ioc.get_executor(), *parseRedisUrl(server.urlWithPassword("wrong"), why),
+               std::chrono::milliseconds(300), health);
+  auto refused = runAwaitable(ioc, wrong.call({"PING"}));
+  EXPECT_FALSE(refused);  // WRONGPASS: Redis is there but will not serve us
+  EXPECT_FALSE(health->up());
+  EXPECT_EQ(health->errors(), 0u);
+  Client right(ioc.get_executor(),
+               *parseRedisUrl(server.urlWithPassword("right-horse-battery"), why),
+               std::chrono::milliseconds(300), health);
+  auto answered = runAwaitable(ioc, right.call({"PING"}));
+  ASSERT_TRUE(answered);
+  EXPECT_EQ(answered->text, "PONG");
+  EXPECT_TRUE(health->up());
+}
+
+TEST_F(RedisClientTest, AnAnswerPastItsDeadlineReachesTheLateHandler) {
+  ASSERT_TRUE(pingsWithin(1));
+  // Another connection keeps Redis busy past this client's 300 ms deadline.
+  std::thread busy([this] { server_->command("DEBUG SLEEP 0.6"); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));  // let DEBUG SLEEP start first
+  std::optional<Reply> late;
+  auto reply =
+      runAwaitable(ioc_, client_->call({"INCR", "portico:late"},
+                                       [&late](Client&, const Reply& answer) { late = answer; }));
+  EXPECT_FALSE(reply);
+  busy.join();
+  for (int i = 0; i < 40 && !late; ++i) {
+    testing::runFor(ioc_, std::chrono::milliseconds(50));
+  }
+  ASSERT_TRUE(late);
+  EXPECT_EQ(late->integer, 1);
 }
 
 TEST_F(RedisClientTest, NothingListeningIsUnavailableNotAnError) {

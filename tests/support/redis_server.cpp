@@ -53,7 +53,10 @@ std::string replyText(const redisReply* reply) {
 
 bool RedisServer::available() { return ::access(kBinary, X_OK) == 0; }
 
-RedisServer::RedisServer() : port_(freeLoopbackPort()), dir_(uniqueTempPath("redis").string()) {
+RedisServer::RedisServer(std::string password)
+    : port_(freeLoopbackPort()),
+      dir_(uniqueTempPath("redis").string()),
+      password_(std::move(password)) {
   std::filesystem::create_directories(dir_);
   start();
 }
@@ -68,23 +71,14 @@ RedisServer::~RedisServer() {
 }
 
 void RedisServer::start() {
-  std::vector<std::string> args = {kBinary,
-                                   "--port",
-                                   std::to_string(port_),
-                                   "--bind",
-                                   "127.0.0.1",
-                                   "--save",
-                                   "",
-                                   "--appendonly",
-                                   "no",
-                                   "--dir",
-                                   dir_,
-                                   "--daemonize",
-                                   "no",
-                                   "--loglevel",
-                                   "warning",
-                                   "--logfile",
-                                   dir_ + "/redis.log"};
+  std::vector<std::string> args = {kBinary, "--port", std::to_string(port_), "--bind", "127.0.0.1",
+                                   "--save", "", "--appendonly", "no", "--dir", dir_, "--daemonize",
+                                   "no", "--loglevel", "warning", "--logfile", dir_ + "/redis.log",
+                                   // DEBUG SLEEP plays a Redis busy past a client's deadline.
+                                   "--enable-debug-command", "local"};
+  if (!password_.empty()) {
+    args.insert(args.end(), {"--requirepass", password_});
+  }
   std::vector<char*> argv;
   for (auto& arg : args) {
     argv.push_back(arg.data());
@@ -138,6 +132,12 @@ std::string RedisServer::command(const std::string& line) const {
     return "(unreachable)";
   }
   redisSetTimeout(context, timeout);
+  if (!password_.empty()) {
+    if (auto* auth =
+            static_cast<redisReply*>(redisCommand(context, "AUTH %s", password_.c_str()))) {
+      freeReplyObject(auth);
+    }
+  }
   auto* reply = static_cast<redisReply*>(redisCommand(context, line.c_str()));
   std::string text = replyText(reply);
   if (reply != nullptr) {

@@ -11,7 +11,8 @@ namespace portico::testing {
 
 class RedisServer {
  public:
-  RedisServer();
+  // `password`: requirepass (AUTH needed); "" for none.
+  explicit RedisServer(std::string password = "");
   ~RedisServer();
   RedisServer(const RedisServer&) = delete;
   RedisServer& operator=(const RedisServer&) = delete;
@@ -21,6 +22,10 @@ class RedisServer {
 
   unsigned short port() const { return port_; }
   std::string url() const { return "redis://127.0.0.1:" + std::to_string(port_); }
+  // The same with the password in it (or any other).
+  std::string urlWithPassword(const std::string& password) const {
+    return "redis://:" + password + "@127.0.0.1:" + std::to_string(port_);
+  }
 
   void start();  // waits (bounded) until it answers PING; throws if it does not
   void stop();   // SIGTERM and wait
@@ -34,6 +39,7 @@ class RedisServer {
   unsigned short port_ = 0;
   int pid_ = -1;
   std::string dir_;
+  std::string password_;
 };
 
 }  // namespace portico::testing

@@ -44,4 +44,15 @@ T runAwaitable(net::io_context& ioc,
   return std::move(*result);
 }
 
+// Lets the loop run its handlers (late replies, reconnects) for `duration`, idle or not.
+inline void runFor(net::io_context& ioc, std::chrono::milliseconds duration) {
+  net::steady_timer timer(ioc, duration);
+  bool fired = false;
+  timer.async_wait([&fired](const boost::system::error_code&) { fired = true; });
+  ioc.restart();
+  while (!fired) {
+    ioc.run_one();
+  }
+}
+
 }  // namespace portico::testing
