@@ -1,56 +1,24 @@
 #!/usr/bin/env bash
 # Builds the Portico image and checks the container answers, on this machine with no registry:
-# installs Debian's docker.io, starts dockerd with no bridge and no NAT (loopback only), builds
-# the debian:bookworm base image from the apt mirror with mmdebstrap, builds docker/Dockerfile
-# with --network host, runs it with --network host and curls it. Cleans up after itself.
+# docker/lib.sh installs Debian's docker.io, starts dockerd with no bridge and no NAT (loopback
+# only) and builds the debian:bookworm base image from the apt mirror with mmdebstrap; this
+# builds docker/Dockerfile with --network host, runs it with --network host and curls it.
+# Cleans up after itself (PORTICO_DOCKER_ROOT: see docker/lib.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-if [ "$(id -u)" -ne 0 ]; then
-  echo "docker/smoke-test.sh needs root (it starts its own dockerd)" >&2
-  exit 1
-fi
-export DEBIAN_FRONTEND=noninteractive
-need=()
-for p in docker.io mmdebstrap curl; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || need+=("$p")
-done
-if [ ${#need[@]} -gt 0 ]; then
-  apt-get update -q
-  apt-get install -y -q --no-install-recommends "${need[@]}"
-fi
-
-W=$(mktemp -d /tmp/portico-docker.XXXXXX)
-DOCKER=/usr/bin/docker  # Debian's client has BuildKit built in
-export DOCKER_HOST=unix://$W/docker.sock
+. docker/lib.sh
 port=${PORTICO_SMOKE_PORT:-18787}
 
 cleanup() {
-  $DOCKER rm -f portico-smoke >/dev/null 2>&1 || true
-  $DOCKER volume rm -f portico-smoke-data >/dev/null 2>&1 || true
-  if [ -f "$W/dockerd.pid" ]; then
-    kill "$(cat "$W/dockerd.pid")" 2>/dev/null || true
-    for _ in $(seq 50); do [ -f "$W/dockerd.pid" ] || break; sleep 0.2; done
+  if [ -n "$W" ]; then
+    $DOCKER rm -f portico-smoke >/dev/null 2>&1 || true
+    $DOCKER volume rm -f portico-smoke-data >/dev/null 2>&1 || true
   fi
-  grep -o " $W[^ ]*" /proc/mounts | sort -r | xargs -r -n1 umount -l 2>/dev/null || true
-  rm -rf "$W"
+  portico_docker_stop
 }
 trap cleanup EXIT
-
-dockerd --bridge=none --iptables=false --ip-forward=false --ip-masq=false \
-  --data-root "$W/data" --exec-root "$W/exec" --pidfile "$W/dockerd.pid" \
-  -H "$DOCKER_HOST" > "$W/dockerd.log" 2>&1 &
-for _ in $(seq 100); do $DOCKER version >/dev/null 2>&1 && break; sleep 0.2; done
-$DOCKER version >/dev/null
-
-if ! $DOCKER image inspect debian:bookworm >/dev/null 2>&1; then
-  SRC=/etc/apt/sources.list.d/debian.sources
-  [ -f "$SRC" ] || SRC=/etc/apt/sources.list
-  TMPDIR=$W mmdebstrap --quiet --format=tar --variant=minbase bookworm "$W/base.tar" "$SRC"
-  $DOCKER import --change 'CMD ["/bin/bash"]' "$W/base.tar" debian:bookworm >/dev/null
-  $DOCKER tag debian:bookworm debian:bookworm-slim
-  rm -f "$W/base.tar"
-fi
+portico_docker_start
 
 DOCKER_BUILDKIT=1 $DOCKER build --network host -f docker/Dockerfile -t portico:smoke .
 master=$(openssl rand -base64 32)

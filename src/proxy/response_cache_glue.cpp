@@ -113,10 +113,18 @@ void storeAttempt(const RequestState& state, const CachePlan& plan, const Attemp
                         {"content_type", reply.content_type},
                         {"provider", reply.provider},
                         {"body", reply.body}};
+    std::string text;
+    try {
+      text = entry.dump();  // strict: a body that is not UTF-8 is not stored, not rewritten
+    } catch (const json::exception&) {
+      return;
+    }
+    if (text.size() > kMaxSharedEntryBytes) {
+      return;  // what the reader would refuse
+    }
     const auto max_age_ms =
         std::chrono::duration_cast<std::chrono::milliseconds>(plan.max_age).count();
-    state.worker.redis->send({"SET", sharedCacheKey(plan),
-                              entry.dump(-1, ' ', false, json::error_handler_t::replace), "PX",
+    state.worker.redis->send({"SET", sharedCacheKey(plan), std::move(text), "PX",
                               std::to_string(std::max<long long>(max_age_ms, 1))});
     return;
   }
