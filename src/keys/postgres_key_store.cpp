@@ -5,6 +5,7 @@
 #include "keys/key_store.hpp"
 #include "keys/postgres_connection.hpp"
 #include "keys/sqlite_key_store.hpp"
+#include "keys/store_columns.hpp"
 
 // The key store in Postgres, for gateways that share their keys. The tables, columns and
 // migration steps are SQLite's (sqlite_key_store.cpp), so both stores report the same schema
@@ -141,42 +142,10 @@ FROM usage
 WHERE ($1 = '' OR key_id = $1) AND ($2 = '' OR day >= $2) AND ($3 = '' OR day <= $3)
 ORDER BY key_id, day, model)sql";
 
-BudgetPeriod parsePeriod(const std::string& name) {
-  if (auto period = periodFromName(name)) return *period;
-  throw StoreError("key store: unknown budget period '" + name + "'");
-}
-
-// nlohmann's own message may quote the offending bytes, so it is not passed on.
-std::string jsonText(const json& value, std::string_view column) {
-  try {
-    return value.dump();
-  } catch (const json::exception&) {
-    throw StoreError("key store: " + std::string(column) + " holds invalid UTF-8");
-  }
-}
-
-json parseJson(const std::string& text, std::string_view column) {
-  json value = json::parse(text, nullptr, false);
-  if (value.is_discarded()) {
-    throw StoreError("key store: malformed JSON in column " + std::string(column));
-  }
-  return value;
-}
-
-std::vector<std::string> parseModels(const std::string& text) {
-  const json models = parseJson(text, "models");
-  if (!models.is_array()) {
-    throw StoreError("key store: column models is not a JSON array");
-  }
-  std::vector<std::string> out;
-  for (const auto& model : models) {
-    if (!model.is_string()) {
-      throw StoreError("key store: column models holds a non-string entry");
-    }
-    out.push_back(model.get<std::string>());
-  }
-  return out;
-}
+using store_columns::jsonText;
+using store_columns::parseJson;
+using store_columns::parseModels;
+using store_columns::parsePeriod;
 
 pg::Params recordParams(const KeyRecord& r) {
   pg::Params params;
