@@ -17,29 +17,9 @@ command -v node >/dev/null && command -v npm >/dev/null || { echo "node/npm not 
 node_major=$(node -p 'process.versions.node.split(".")[0]')
 [ "$node_major" -ge 18 ] || { echo "node $(node --version) is older than 18: skipped"; exit 77; }
 
-mkdir -p "$work"
-# Exclusive while installing and copying, shared while the test runs.
-exec 9>"$work/.lock"
-if command -v flock >/dev/null; then flock -x 9; fi
-sync_file() {
-  cmp -s "$1" "$2" 2>/dev/null || { cp "$1" "$2.tmp.$$" && mv -f "$2.tmp.$$" "$2"; }
-}
-sync_file "$here/package.json" "$work/package.json"
-sync_file "$here/package-lock.json" "$work/package-lock.json"
-for f in "$here"/*.mjs; do sync_file "$f" "$work/$(basename "$f")"; done
-
-want=$(sha256sum "$work/package-lock.json" | cut -d' ' -f1)
-stamp="$work/node_modules/.portico-lock-sha256"
-if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
-  echo "installing the pinned validators (npm ci) into $work"
-  if ! (cd "$work" && timeout 240 npm ci --no-audit --no-fund --loglevel=error); then
-    rm -f "$stamp"
-    echo "npm ci failed (registry unreachable?): skipped"
-    exit 77
-  fi
-  echo "$want" >"$stamp"
-fi
-if command -v flock >/dev/null; then flock -s 9; fi
+# shellcheck source=../support/npm_workdir.sh
+source "$here/../support/npm_workdir.sh"
+prepare_npm_workdir "$here" "$work" validators
 
 (cd "$work" && PORTICO_REPO="$repo" PORTICO_DEPLOY_FIXTURES="$here/fixtures" \
   node --test --test-reporter=spec manifests.test.mjs 9>&-)

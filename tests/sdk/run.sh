@@ -28,33 +28,9 @@ for f in "${files[@]}"; do
   [ -f "$here/$f" ] || { echo "no such test file: $here/$f" >&2; exit 2; }
 done
 
-mkdir -p "$work"
-# One lock for the work directory: exclusive while installing and copying, shared while tests
-# run, so no run sees node_modules or a test file half-written.
-exec 9>"$work/.lock"
-if command -v flock >/dev/null; then flock -x 9; fi
-
-# Copies a file only when it changed, through a rename, so a reader never sees it half-written.
-sync_file() {
-  cmp -s "$1" "$2" 2>/dev/null || { cp "$1" "$2.tmp.$$" && mv -f "$2.tmp.$$" "$2"; }
-}
-sync_file "$here/package.json" "$work/package.json"
-sync_file "$here/package-lock.json" "$work/package-lock.json"
-for f in "$here"/*.mjs; do sync_file "$f" "$work/$(basename "$f")"; done
-
-# node_modules matches the lock file when the stamp holds the lock file's hash.
-want=$(sha256sum "$work/package-lock.json" | cut -d' ' -f1)
-stamp="$work/node_modules/.portico-lock-sha256"
-if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
-  echo "installing the pinned SDKs (npm ci) into $work"
-  if ! (cd "$work" && timeout 240 npm ci --no-audit --no-fund --loglevel=error); then
-    rm -f "$stamp"
-    echo "npm ci failed (registry unreachable?): skipped"
-    exit 77
-  fi
-  echo "$want" >"$stamp"
-fi
-if command -v flock >/dev/null; then flock -s 9; fi
+# shellcheck source=../support/npm_workdir.sh
+source "$here/../support/npm_workdir.sh"
+prepare_npm_workdir "$here" "$work" SDKs
 
 # The shared lock stays with this shell (not node, not portico) until the tests end.
 (cd "$work" && env -u PORTKEY_API_KEY -u PORTKEY_BASE_URL -u OPENAI_API_KEY -u OPENAI_BASE_URL \
