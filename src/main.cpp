@@ -79,12 +79,13 @@ Virtual keys:
   --admin-port N              serve the admin API on this port instead of the gateway's
                               PORTICO_ADMIN_PORT; the API is on only when PORTICO_ADMIN_TOKEN is set
   --store STORE               sqlite (a file in --data-dir) or postgres://user:pass@host:port/db,
-                              a store several gateways share  PORTICO_STORE (sqlite)
+                              a store several gateways share  PORTICO_STORE (sqlite); a password
+                              in a flag is visible to every local user: prefer the variable
 
 Scale-out (several gateways behind one load balancer, see docs/scale-out.md):
   --redis URL                 redis://[:password@]host:port[/db]: virtual keys' limits and
                               budgets, and the response cache, shared by every gateway using it
-                              PORTICO_REDIS
+                              PORTICO_REDIS (Redis 5 or newer; prefer the variable for a password)
   --redis-failure-mode MODE   when Redis does not answer: open (let the request through
                               uncounted) or closed (503), for all limits or per kind, e.g.
                               rate:open,budget:closed  PORTICO_REDIS_FAILURE_MODE
