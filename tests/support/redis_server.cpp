@@ -1,5 +1,6 @@
 #include "support/redis_server.hpp"
 
+#include <fcntl.h>
 #include <hiredis/hiredis.h>
 #include <signal.h>
 #include <spawn.h>
@@ -21,6 +22,7 @@ namespace portico::testing {
 namespace {
 
 constexpr const char* kBinary = "/usr/bin/redis-server";
+constexpr const char* kSetpriv = "/usr/bin/setpriv";
 
 unsigned short freeLoopbackPort() {
   boost::asio::io_context ioc;
@@ -79,13 +81,26 @@ void RedisServer::start() {
   if (!password_.empty()) {
     args.insert(args.end(), {"--requirepass", password_});
   }
+  // setpriv execs redis-server itself (the pid is the server's) with a parent-death signal,
+  // so a test that crashes does not leave a server behind.
+  if (::access(kSetpriv, X_OK) == 0) {
+    args.insert(args.begin(), {kSetpriv, "--pdeathsig", "KILL", "--"});
+  }
   std::vector<char*> argv;
   for (auto& arg : args) {
     argv.push_back(arg.data());
   }
   argv.push_back(nullptr);
+  // Its output goes to a file, not to the test's: ctest waits for every holder of its pipe.
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  const std::string output = dir_ + "/redis.out";
+  posix_spawn_file_actions_addopen(&actions, 1, output.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  posix_spawn_file_actions_adddup2(&actions, 1, 2);
   pid_t pid = 0;
-  if (posix_spawn(&pid, kBinary, nullptr, nullptr, argv.data(), environ) != 0) {
+  const int rc = posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  if (rc != 0) {
     throw std::runtime_error("cannot start redis-server");
   }
   pid_ = pid;
