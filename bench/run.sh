@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Measures what Portico adds to a direct call, in one run, as ratios: wrk drives the fast mock
-# upstream directly and through the gateway, at 1, 32 and 256 connections, for plain and
-# streamed (10-chunk SSE) chat completions. The gateway runs alone on core 0 with one worker
+# upstream directly, through nginx (a plain proxy_pass, the reference) and through the gateway,
+# at 1, 32 and 256 connections, for plain and streamed (10-chunk SSE) chat completions. The gateway runs alone on core 0 with one worker
 # thread; wrk and the mock share core 1. Also reports gateway CPU time per request (from
 # /proc/<pid>/stat) and peak RSS (VmHWM). Writes bench/results.md.
 # Also: a virtual key's RPM limit counted in the process and in Redis (--redis).
@@ -30,11 +30,56 @@ mock_pid=$!
 taskset -c 0 "$build/portico" --port $gw_port --threads 1 --no-access-log --log-level warn \
   --data-dir "$data_dir" &
 gw_pid=$!
-trap 'kill $mock_pid $gw_pid 2>/dev/null || true; rm -rf "$data_dir"' EXIT
+# nginx (Debian's nginx-light) as the reference: a plain proxy_pass to the same mock, one worker
+# process on core 0 (the gateway's slot, never at the same time), keep-alive to the upstream,
+# no buffering, no access log.
+nginx_port=18400
+nginx_dir=$(mktemp -d /tmp/portico-bench-nginx.XXXXXX)
+cat > "$nginx_dir/nginx.conf" <<NGINX
+daemon off;
+worker_processes 1;
+pid $nginx_dir/nginx.pid;
+error_log $nginx_dir/error.log warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  client_body_temp_path $nginx_dir/body;
+  proxy_temp_path $nginx_dir/proxy;
+  fastcgi_temp_path $nginx_dir/fastcgi;
+  uwsgi_temp_path $nginx_dir/uwsgi;
+  scgi_temp_path $nginx_dir/scgi;
+  upstream mock { server 127.0.0.1:$mock_port; keepalive 64; }
+  server {
+    listen 127.0.0.1:$nginx_port reuseport;
+    location / {
+      proxy_pass http://mock;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      proxy_buffering off;
+      proxy_request_buffering off;
+    }
+  }
+}
+NGINX
+taskset -c 0 nginx -c "$nginx_dir/nginx.conf" -e "$nginx_dir/error.log" &
+nginx_pid=$!
+trap 'kill $mock_pid $gw_pid $nginx_pid 2>/dev/null || true; rm -rf "$data_dir" "$nginx_dir"' EXIT
 for _ in $(seq 100); do curl -sf "http://127.0.0.1:$gw_port/" > /dev/null && break; sleep 0.05; done
+for _ in $(seq 100); do
+  curl -s -o /dev/null "http://127.0.0.1:$nginx_port/v1/models" && break
+  sleep 0.05
+done
 
 ticks=$(getconf CLK_TCK)
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$gw_pid/stat"; }
+# nginx's master and its worker together.
+nginx_ticks() {
+  local total=0 pid
+  for pid in $nginx_pid $(pgrep -P "$nginx_pid"); do
+    total=$((total + $(awk '{print $14 + $15}' "/proc/$pid/stat")))
+  done
+  echo "$total"
+}
 
 plain_body='{"model":"gpt-4o-mini","messages":[{"role":"user","content":"Hello!"}]}'
 stream_body='{"model":"gpt-4o-mini","stream":true,"messages":[{"role":"user","content":"Hello!"}]}'
@@ -62,8 +107,10 @@ results=${PORTICO_BENCH_RESULTS:-bench/results.md}
   echo "$(date -u +%Y-%m-%d), $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)), ${duration} s per run."
   echo "Gateway: 1 worker thread pinned to core 0. wrk (1 thread) and the mock upstream share core 1."
   echo
-  echo "| body | conns | direct req/s | via Portico req/s | ratio | direct p50/p99 us | via Portico p50/p99 us | added p50 us | Portico CPU us/req |"
-  echo "|---|---|---|---|---|---|---|---|---|"
+  echo "nginx: nginx-light $(nginx -v 2>&1 | sed 's|.*/||'), a plain proxy_pass with upstream keep-alive, 1 worker process pinned to core 0 (run alone, like the gateway)."
+  echo
+  echo "| body | conns | direct req/s | via nginx req/s | via Portico req/s | Portico / direct | Portico / nginx | nginx p50/p99 us | Portico p50/p99 us | nginx CPU us/req | Portico CPU us/req |"
+  echo "|---|---|---|---|---|---|---|---|---|---|---|"
 } > "$results"
 
 for kind in plain stream; do
@@ -71,12 +118,17 @@ for kind in plain stream; do
   [ "$kind" = stream ] && body=$stream_body
   for conns in 1 32 256; do
     read -r d_rps d_p50 d_p99 _ < <(run "http://127.0.0.1:$mock_port/v1/chat/completions" "$body" "$direct_headers" "$conns")
+    before=$(nginx_ticks)
+    read -r n_rps n_p50 n_p99 n_n < <(run "http://127.0.0.1:$nginx_port/v1/chat/completions" "$body" "$direct_headers" "$conns")
+    after=$(nginx_ticks)
+    n_cpu_us=$(awk -v t=$((after - before)) -v hz="$ticks" -v n="$n_n" 'BEGIN { printf "%.1f", n ? t * 1000000 / hz / n : 0 }')
     before=$(cpu_ticks)
     read -r g_rps g_p50 g_p99 g_n < <(run "http://127.0.0.1:$gw_port/v1/chat/completions" "$body" "$gw_headers" "$conns")
     after=$(cpu_ticks)
     cpu_us=$(awk -v t=$((after - before)) -v hz="$ticks" -v n="$g_n" 'BEGIN { printf "%.1f", n ? t * 1000000 / hz / n : 0 }')
     ratio=$(awk -v a="$g_rps" -v b="$d_rps" 'BEGIN { printf "%.2f", b ? a / b : 0 }')
-    echo "| $kind | $conns | $d_rps | $g_rps | $ratio | $d_p50/$d_p99 | $g_p50/$g_p99 | $((g_p50 - d_p50)) | $cpu_us |" >> "$results"
+    n_ratio=$(awk -v a="$g_rps" -v b="$n_rps" 'BEGIN { printf "%.2f", b ? a / b : 0 }')
+    echo "| $kind | $conns | $d_rps | $n_rps | $g_rps | $ratio | $n_ratio | $n_p50/$n_p99 | $g_p50/$g_p99 | $n_cpu_us | $cpu_us |" >> "$results"
   done
 done
 
@@ -118,7 +170,7 @@ OTEL_EXPORTER_OTLP_ENDPOINT="http://127.0.0.1:$mock_port" OTEL_TRACES_SAMPLER=al
   taskset -c 0 "$build/portico" --port $obs_traced_port --threads 1 --no-access-log \
   --log-level warn --data-dir "$data_dir" &
 obs_traced_pid=$!
-trap 'kill $mock_pid $gw_pid $obs_off_pid $obs_on_pid $obs_traced_pid 2>/dev/null || true; rm -rf "$data_dir"' EXIT
+trap 'kill $mock_pid $gw_pid $nginx_pid $obs_off_pid $obs_on_pid $obs_traced_pid 2>/dev/null || true; rm -rf "$data_dir" "$nginx_dir"' EXIT
 for port in $obs_off_port $obs_on_port $obs_traced_port; do
   for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/" > /dev/null && break; sleep 0.05; done
 done
@@ -178,7 +230,7 @@ lim_local_pid=$!
 taskset -c 0 "$build/portico" --port $lim_redis_port --threads 1 --no-access-log --log-level warn \
   --data-dir "$data_dir" --redis "redis://127.0.0.1:$redis_port" &
 lim_redis_pid=$!
-trap 'kill $mock_pid $gw_pid $obs_off_pid $obs_on_pid $obs_traced_pid $redis_pid $lim_local_pid $lim_redis_pid 2>/dev/null || true; rm -rf "$data_dir" "$redis_dir"' EXIT
+trap 'kill $mock_pid $gw_pid $nginx_pid $obs_off_pid $obs_on_pid $obs_traced_pid $redis_pid $lim_local_pid $lim_redis_pid 2>/dev/null || true; rm -rf "$data_dir" "$redis_dir" "$nginx_dir"' EXIT
 for port in $lim_local_port $lim_redis_port; do
   for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/" > /dev/null && break; sleep 0.05; done
 done
