@@ -71,6 +71,10 @@ for _ in $(seq 100); do
 done
 
 ticks=$(getconf CLK_TCK)
+# us_per_request TICKS REQUESTS: CPU microseconds per request from clock ticks.
+us_per_request() {
+  awk -v t="$1" -v hz="$ticks" -v n="$2" 'BEGIN { printf "%.1f", n ? t * 1000000 / hz / n : 0 }'
+}
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$gw_pid/stat"; }
 # nginx's master and its worker together.
 nginx_ticks() {
@@ -121,11 +125,11 @@ for kind in plain stream; do
     before=$(nginx_ticks)
     read -r n_rps n_p50 n_p99 n_n < <(run "http://127.0.0.1:$nginx_port/v1/chat/completions" "$body" "$direct_headers" "$conns")
     after=$(nginx_ticks)
-    n_cpu_us=$(awk -v t=$((after - before)) -v hz="$ticks" -v n="$n_n" 'BEGIN { printf "%.1f", n ? t * 1000000 / hz / n : 0 }')
+    n_cpu_us=$(us_per_request $((after - before)) "$n_n")
     before=$(cpu_ticks)
     read -r g_rps g_p50 g_p99 g_n < <(run "http://127.0.0.1:$gw_port/v1/chat/completions" "$body" "$gw_headers" "$conns")
     after=$(cpu_ticks)
-    cpu_us=$(awk -v t=$((after - before)) -v hz="$ticks" -v n="$g_n" 'BEGIN { printf "%.1f", n ? t * 1000000 / hz / n : 0 }')
+    cpu_us=$(us_per_request $((after - before)) "$g_n")
     ratio=$(awk -v a="$g_rps" -v b="$d_rps" 'BEGIN { printf "%.2f", b ? a / b : 0 }')
     n_ratio=$(awk -v a="$g_rps" -v b="$n_rps" 'BEGIN { printf "%.2f", b ? a / b : 0 }')
     echo "| $kind | $conns | $d_rps | $n_rps | $g_rps | $ratio | $n_ratio | $n_p50/$n_p99 | $g_p50/$g_p99 | $n_cpu_us | $cpu_us |" >> "$results"
@@ -149,7 +153,7 @@ for auth in header virtual-key; do
   before=$(cpu_ticks)
   read -r g_rps g_p50 g_p99 g_n < <(run "http://127.0.0.1:$gw_port/v1/chat/completions" "$plain_body" "$headers" 32)
   after=$(cpu_ticks)
-  cpu_us=$(awk -v t=$((after - before)) -v hz="$ticks" -v n="$g_n" 'BEGIN { printf "%.1f", n ? t * 1000000 / hz / n : 0 }')
+  cpu_us=$(us_per_request $((after - before)) "$g_n")
   echo "| $auth | $g_rps | $g_p50/$g_p99 | $cpu_us |" >> "$results"
 done
 
@@ -188,7 +192,7 @@ for round in 1 2 3; do
     read -r g_rps _ _ g_n < <(run "http://127.0.0.1:$port/v1/chat/completions" "$plain_body" "$gw_headers" 32)
     after=$(ticks_of "$pid")
     obs_rps[$mode]+="$g_rps "
-    obs_cpu[$mode]+="$(awk -v t=$((after - before)) -v hz="$ticks" -v n="$g_n" 'BEGIN { printf "%.1f", n ? t * 1000000 / hz / n : 0 }') "
+    obs_cpu[$mode]+="$(us_per_request $((after - before)) "$g_n") "
   done
 done
 {
@@ -252,7 +256,7 @@ for round in 1 2 3; do
     fi
     lim_rps[$mode]+="$g_rps "
     lim_p50[$mode]+="$g_p50 "
-    lim_cpu[$mode]+="$(awk -v t=$((after - before)) -v hz="$ticks" -v n="$g_n" 'BEGIN { printf "%.1f", n ? t * 1000000 / hz / n : 0 }') "
+    lim_cpu[$mode]+="$(us_per_request $((after - before)) "$g_n") "
   done
 done
 {
@@ -267,7 +271,7 @@ done
     echo "| $label | $(tr ' ' '\n' <<< "${lim_rps[$mode]}" | grep . | median) | $(tr ' ' '\n' <<< "${lim_p50[$mode]}" | grep . | median) | $(tr ' ' '\n' <<< "${lim_cpu[$mode]}" | grep . | median) |"
   done
   echo
-  echo "Redis CPU per request with --redis: $(awk -v t=$redis_ticks -v hz="$ticks" -v n="$redis_requests" 'BEGIN { printf "%.1f", n ? t * 1000000 / hz / n : 0 }') us (redis-server on core 1, beside wrk and the mock)."
+  echo "Redis CPU per request with --redis: $(us_per_request "$redis_ticks" "$redis_requests") us (redis-server on core 1, beside wrk and the mock)."
 } >> "$results"
 kill $lim_local_pid $lim_redis_pid $redis_pid 2>/dev/null || true
 
