@@ -1,83 +1,92 @@
 #include "http/beast_answer_writer.hpp"
 
-#include "http/beast_http.hpp"
-#include "http/header_lists.hpp"
+#include <array>
+#include <charconv>
+
+#include "http/head_text.hpp"
 
 namespace portico::edge {
 
-struct BeastAnswerWriter::StreamState {
-  http::response<http::empty_body> response;
-};
-
 BeastAnswerWriter::BeastAnswerWriter(beast::tcp_stream& stream,
+                                     std::string& scratch,
                                      unsigned version,
                                      bool keep_alive,
                                      bool head_only,
                                      std::chrono::milliseconds write_timeout)
     : stream_(stream),
+      scratch_(scratch),
       version_(version),
       keep_alive_(keep_alive),
       head_only_(head_only),
       timeout_(write_timeout) {}
 
-BeastAnswerWriter::~BeastAnswerWriter() = default;
-
 Awaitable<bool> BeastAnswerWriter::writeComplete(int status,
                                                  std::string_view content_type,
                                                  std::string body,
                                                  const HeaderList& headers) {
-  http::response<http::string_body> response;
-  response.version(version_);
-  response.result(static_cast<unsigned>(status));
-  insertSafeHeaders(response.base(), headers);
-  response.set(http::field::content_type, content_type);
-  response.keep_alive(keep_alive_);
-  response.body() = std::move(body);
-  response.prepare_payload();
-  stream_.expires_after(timeout_);
-  if (head_only_) {
-    // HEAD: the length of the body a GET would get, and no body.
-    response.body().clear();
-    http::response_serializer<http::string_body> serializer(response);
-    auto [ec, n] = co_await http::async_write_header(stream_, serializer, kUseTuple);
-    co_return !ec;
+  if (statusHasNoBody(status)) {
+    body.clear();
   }
-  auto [ec, n] = co_await http::async_write(stream_, response, kUseTuple);
+  scratch_.clear();
+  // HEAD: the length of the body a GET would get, and no body.
+  appendAnswerHead(scratch_, status, content_type, headers,
+                   HeadFraming{version_, keep_alive_, false, body.size()});
+  if (head_only_) {
+    body.clear();
+  }
+  const std::array<net::const_buffer, 2> buffers{net::buffer(scratch_), net::buffer(body)};
+  stream_.expires_after(timeout_);
+  auto [ec, n] = co_await net::async_write(stream_, buffers, kUseTuple);
   co_return !ec;
 }
 
 Awaitable<bool> BeastAnswerWriter::writeStreamHead(int status,
                                                    std::string_view content_type,
                                                    const HeaderList& headers) {
-  streaming_ = std::make_unique<StreamState>();
-  auto& response = streaming_->response;
-  response.version(version_);
-  response.result(static_cast<unsigned>(status));
-  insertSafeHeaders(response.base(), headers);
-  response.set(http::field::content_type, content_type);
-  response.set(http::field::cache_control, "no-cache");
-  response.keep_alive(keep_alive_);
-  response.chunked(true);
-  http::response_serializer<http::empty_body> serializer(response);
+  scratch_.clear();
+  HeadFraming framing{version_, keep_alive_, true};
+  framing.no_cache = true;
+  appendAnswerHead(scratch_, status, content_type, headers, framing);
+  head_pending_ = true;
+  co_return true;
+}
+
+Awaitable<bool> BeastAnswerWriter::writeFramed(std::string_view bytes, bool last) {
+  if (!head_pending_) {
+    scratch_.clear();
+  }
+  head_pending_ = false;
+  if (head_only_) {
+    bytes = {};  // HEAD: the head alone
+    last = false;
+  }
+  std::string_view tail;
+  if (!bytes.empty()) {
+    char digits[20];
+    auto end = std::to_chars(digits, digits + sizeof(digits), bytes.size(), 16).ptr;
+    scratch_.append(digits, end).append("\r\n");
+    tail = last ? std::string_view("\r\n0\r\n\r\n") : std::string_view("\r\n");
+  } else if (last) {
+    tail = "0\r\n\r\n";
+  }
+  if (scratch_.empty() && bytes.empty() && tail.empty()) {
+    co_return true;  // nothing to say: an empty chunk would end the answer
+  }
+  const std::array<net::const_buffer, 3> buffers{net::buffer(scratch_), net::buffer(bytes),
+                                                 net::buffer(tail)};
   stream_.expires_after(timeout_);
-  auto [ec, n] = co_await http::async_write_header(stream_, serializer, kUseTuple);
+  auto [ec, n] = co_await net::async_write(stream_, buffers, kUseTuple);
   co_return !ec;
 }
 
 Awaitable<bool> BeastAnswerWriter::writeChunk(std::string_view bytes) {
-  if (bytes.empty()) {
-    co_return true;  // an empty chunk would end the answer
-  }
-  stream_.expires_after(timeout_);
-  auto [ec, n] = co_await net::async_write(
-      stream_, http::make_chunk(net::const_buffer(bytes.data(), bytes.size())), kUseTuple);
-  co_return !ec;
+  co_return co_await writeFramed(bytes, false);
 }
 
-Awaitable<bool> BeastAnswerWriter::writeStreamEnd() {
-  stream_.expires_after(timeout_);
-  auto [ec, n] = co_await net::async_write(stream_, http::make_chunk_last(), kUseTuple);
-  co_return !ec;
+Awaitable<bool> BeastAnswerWriter::writeLastChunk(std::string_view bytes) {
+  co_return co_await writeFramed(bytes, true);
 }
+
+Awaitable<bool> BeastAnswerWriter::writeStreamEnd() { co_return co_await writeFramed({}, true); }
 
 }  // namespace portico::edge

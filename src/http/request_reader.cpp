@@ -10,6 +10,8 @@ namespace {
 
 using Parser = http::request_parser<http::string_body>;
 
+constexpr std::size_t kInitialReadBytes = 8 * 1024;
+
 // A framing error's answer; the connection closes after it.
 Awaitable<void> refuse(beast::tcp_stream& stream,
                        const GatewayError& error,
@@ -36,7 +38,11 @@ struct RequestReader::Buffer {
 };
 
 RequestReader::RequestReader(beast::tcp_stream& stream, ReaderLimits limits)
-    : stream_(stream), limits_(limits), buffer_(std::make_unique<Buffer>()) {}
+    : stream_(stream), limits_(limits), buffer_(std::make_unique<Buffer>()) {
+  // Beast reads at most the buffer's free capacity (512 bytes when it is empty): room for a
+  // typical request lets one read take its header and body.
+  buffer_->bytes.reserve(kInitialReadBytes);
+}
 
 RequestReader::~RequestReader() = default;
 

@@ -21,10 +21,14 @@ void appendSseEvent(std::string_view name, std::string_view json_text, std::stri
   out += "data: ";
   const std::size_t start = out.size();
   out += json_text;
-  // CR ends an SSE line as LF does; in valid JSON both are only whitespace.
-  std::replace_if(
-      out.begin() + static_cast<std::ptrdiff_t>(start), out.end(),
-      [](char c) { return c == '\n' || c == '\r'; }, ' ');
+  // CR ends an SSE line as LF does; in valid JSON both are only whitespace. Most events have
+  // neither, and memchr finds that out faster than a loop over every byte.
+  if (std::memchr(json_text.data(), '\n', json_text.size()) != nullptr ||
+      std::memchr(json_text.data(), '\r', json_text.size()) != nullptr) {
+    std::replace_if(
+        out.begin() + static_cast<std::ptrdiff_t>(start), out.end(),
+        [](char c) { return c == '\n' || c == '\r'; }, ' ');
+  }
   out += "\n\n";
 }
 

@@ -91,7 +91,9 @@ void RelayState::holdPartialEvents(bool done, std::string& out) {
       usage_ = usage;
     }
   }
-  if (!out.empty()) {
+  // A piece that only finishes the blank line of the event before it (the LF after a CR) says
+  // nothing about whether that event was [DONE].
+  if (out.find_first_not_of("\r\n") != std::string::npos) {
     saw_done_ = stream::endsWithDoneEvent(out);
   }
   if (done && reply_.openai_stream && !saw_done_) {
@@ -154,12 +156,12 @@ Awaitable<RelayOutcome> relayStream(Reply& reply,
     if (facts != nullptr) {
       facts->takeFromEvents(out);
     }
+    if (outcome.stream_broken || reply.stream->done()) {
+      break;  // `out` goes with the end, below
+    }
     if (!co_await writer.writeChunk(out)) {
       outcome.client_ok = false;  // dropping the exchange closes the upstream
       co_return outcome;
-    }
-    if (outcome.stream_broken || reply.stream->done()) {
-      break;
     }
   }
   outcome.usage = state.usage();
@@ -169,7 +171,7 @@ Awaitable<RelayOutcome> relayStream(Reply& reply,
   reply.stream.reset();  // hands a cleanly finished connection back to the pool
   // The client's answer is complete either way, so a broken upstream does not cost the client
   // its keep-alive connection.
-  outcome.client_ok = co_await writer.writeStreamEnd();
+  outcome.client_ok = co_await writer.writeLastChunk(out);
   co_return outcome;
 }
 

@@ -151,9 +151,10 @@ void hideUnserved(const ListenerRoutes& routes, const ServerOptions& options, Ro
 // Handles one request; returns false when the connection must close.
 Awaitable<bool> serveRequest(Worker& worker,
                              beast::tcp_stream& stream,
+                             std::string& write_scratch,
                              edge::IncomingRequest& request) {
   const bool keep_alive = request.keep_alive && !worker.draining;
-  edge::BeastAnswerWriter writer(stream, request.version, keep_alive, request.head,
+  edge::BeastAnswerWriter writer(stream, write_scratch, request.version, keep_alive, request.head,
                                  worker.options.keep_alive_timeout);
   Route route = routeRequest(request.method, request.target);
   hideUnserved(worker.options.routes, worker.options, route);
@@ -222,6 +223,7 @@ Awaitable<void> runSession(Worker& worker, tcp::socket socket) {
                                  options.request_read_timeout, options.keep_alive_timeout});
   Worker::SessionEntry entry{&stream, false};
   const SessionRegistration registration(worker, entry);
+  std::string write_scratch;  // answer heads and chunk framing, reused by every request
   for (;;) {
     entry.busy = false;
     if (worker.draining) {
@@ -231,7 +233,7 @@ Awaitable<void> runSession(Worker& worker, tcp::socket socket) {
     if (!co_await reader.next(request, entry.busy)) {
       break;
     }
-    if (!co_await serveRequest(worker, stream, request)) {
+    if (!co_await serveRequest(worker, stream, write_scratch, request)) {
       break;
     }
   }

@@ -3,6 +3,7 @@
 #include <openssl/ssl.h>
 
 #include <algorithm>
+#include <array>
 #include <boost/asio/ssl/host_name_verification.hpp>
 #include <charconv>
 #include <stdexcept>
@@ -66,9 +67,44 @@ Failure classify(const beast::error_code& ec,
   return {otherwise, ec.message()};
 }
 
+bool isHeaderTheClientSets(std::string_view name) {
+  static constexpr std::array<std::string_view, 6> kOurs = {
+      "host", "content-length", "transfer-encoding", "accept-encoding", "connection", "keep-alive"};
+  return std::any_of(kOurs.begin(), kOurs.end(),
+                     [&](std::string_view ours) { return beast::iequals(name, ours); });
+}
+
 }  // namespace
 
+void appendRequestHead(std::string& out, const UpstreamRequest& request) {
+  out.clear();
+  out.append(request.method).append(" ").append(request.target).append(" HTTP/1.1\r\n");
+  out.append("Host: ").append(hostHeader(request)).append("\r\n");
+  bool has_user_agent = false;
+  for (const auto& [name, value] : request.headers) {
+    if (isHeaderTheClientSets(name)) {
+      continue;
+    }
+    has_user_agent = has_user_agent || beast::iequals(name, "user-agent");
+    out.append(name).append(": ").append(value).append("\r\n");
+  }
+  if (!has_user_agent) {
+    out.append("User-Agent: portico/0.1\r\n");
+  }
+  // Answers may need translating, so ask for them uncompressed.
+  out.append("Accept-Encoding: identity\r\n");
+  if (!request.body.empty() || beast::iequals(request.method, "POST")) {
+    char digits[24];
+    auto end = std::to_chars(digits, digits + sizeof(digits), request.body.size()).ptr;
+    out.append("Content-Length: ").append(digits, end).append("\r\n");
+  }
+  out.append("\r\n");
+}
+
 void Connection::counted() {
+  // Beast reads at most the buffer's free capacity (512 bytes when it is empty): room for a
+  // whole typical answer lets one read take what the upstream sent at once.
+  buffer.reserve(kReadChunkBytes);
   auto& counts = telemetry::connectionCounts();
   telemetry::countUp(counts.upstream_open);
   telemetry::countUp(counts.upstream_created);
@@ -191,6 +227,9 @@ Awaitable<std::optional<Failure>> Exchange::readSome(std::string& out) {
       broken_ = true;
       co_return failureFrom(ec);
     }
+    if (auto failure = parseBuffered()) {
+      co_return failure;
+    }
     std::size_t got = sizeof(chunk) - parser_.get().body().size;
     if (got > 0) {
       out.append(chunk, got);
@@ -198,6 +237,29 @@ Awaitable<std::optional<Failure>> Exchange::readSome(std::string& out) {
     }
   }
   co_return std::nullopt;
+}
+
+// Beast's read stops after one chunk even when the buffer holds more: every chunk already in
+// hand is parsed too, so events that arrived together leave together, and no read waits while
+// bytes are in hand. Stops where the buffer ends mid-chunk-header (that needs the socket).
+std::optional<Failure> Exchange::parseBuffered() {
+  auto& buffer = connection_->buffer;
+  while (!parser_.is_done() && buffer.size() > 0 && parser_.get().body().size > 0) {
+    beast::error_code ec;
+    const std::size_t used = parser_.put(buffer.data(), ec);
+    buffer.consume(used);
+    if (ec == http::error::need_more || ec == http::error::need_buffer) {
+      break;
+    }
+    if (ec) {
+      broken_ = true;
+      return failureFrom(ec);
+    }
+    if (used == 0) {
+      break;
+    }
+  }
+  return std::nullopt;
 }
 
 Awaitable<std::optional<Failure>> Exchange::readAll(std::string& out,
@@ -338,29 +400,11 @@ Awaitable<StartResult> Client::attempt(const UpstreamRequest& request,
                                        const std::string& key,
                                        std::optional<Clock::time_point> deadline,
                                        CancelToken* cancel) {
-  http::request<http::string_body> message;
-  message.version(11);
-  auto verb = http::string_to_verb(request.method);
-  if (verb == http::verb::unknown) {
-    message.method_string(request.method);
-  } else {
-    message.method(verb);
-  }
-  message.target(request.target);
-  message.set(http::field::host, hostHeader(request));
-  for (const auto& [name, value] : request.headers) {
-    message.insert(name, value);
-  }
-  if (message.find(http::field::user_agent) == message.end()) {
-    message.set(http::field::user_agent, "portico/0.1");
-  }
-  // Answers may need translating, so ask for them uncompressed.
-  message.set(http::field::accept_encoding, "identity");
-  message.keep_alive(true);
-  message.body() = request.body;
-  if (!request.body.empty() || verb == http::verb::post) {
-    message.prepare_payload();
-  }
+  // The head is written here, into the connection's reused buffer, and leaves with the body
+  // (not copied) in one gathered write.
+  std::string& head = connection->request_head;
+  appendRequestHead(head, request);
+  const std::array<net::const_buffer, 2> buffers{net::buffer(head), net::buffer(request.body)};
 
   const bool reused = connection->reused;
   arm(connection->tcp(), settings_.read_timeout, deadline);
@@ -368,7 +412,7 @@ Awaitable<StartResult> Client::attempt(const UpstreamRequest& request,
     cancel->active = &connection->tcp();
   }
   auto written = co_await connection->visit(
-      [&](auto& stream) { return http::async_write(stream, message, kUseTuple); });
+      [&](auto& stream) { return net::async_write(stream, buffers, kUseTuple); });
   if (cancel != nullptr) {
     cancel->active = nullptr;
   }

@@ -69,6 +69,7 @@ class Connection {
   }
 
   beast::flat_buffer buffer;  // bytes read past the previous answer (none for HTTP/1.1 replies)
+  std::string request_head;   // the head of the request being sent, reused
   Clock::time_point idle_since{};
   bool reused = false;
 
@@ -131,6 +132,7 @@ class Exchange {
  private:
   Failure failureFrom(beast::error_code ec) const;
   void armTimer();
+  std::optional<Failure> parseBuffered();
 
   std::unique_ptr<Connection> connection_;
   std::string pool_key_;
@@ -143,6 +145,11 @@ class Exchange {
 };
 
 using StartResult = std::variant<std::unique_ptr<Exchange>, Failure>;
+
+// Writes `request`'s request line and header block into `out` (cleared first): Host, the
+// request's own headers but the framing ones, a default User-Agent, Accept-Encoding: identity and
+// the Content-Length of a POST or of any body. Its parts were checked by findUnsafeRequestPart.
+void appendRequestHead(std::string& out, const UpstreamRequest& request);
 
 // Sends requests over pooled connections. One per worker thread.
 class Client {

@@ -75,6 +75,7 @@ struct FakeUpstream::Impl {
   std::unique_ptr<ssl::context> tls;
   std::thread accept_thread;
   std::atomic<bool> stopping{false};
+  std::atomic<bool> no_delay{false};
   mutable std::mutex mutex;
   mutable std::condition_variable changed;  // notified when requests or aborts are recorded
   std::vector<RecordedRequest> requests;
@@ -229,6 +230,9 @@ struct FakeUpstream::Impl {
       if (ec) {
         continue;
       }
+      if (no_delay) {
+        socket.set_option(tcp::no_delay(true), ec);
+      }
       std::lock_guard lock(mutex);
       ++connections;
       connection_fds.push_back(socket.native_handle());
@@ -318,6 +322,8 @@ bool FakeUpstream::waitForRequests(std::size_t n, std::chrono::milliseconds time
   std::unique_lock lock(impl_->mutex);
   return impl_->changed.wait_for(lock, timeout, [&] { return impl_->requests.size() >= n; });
 }
+
+void FakeUpstream::setNoDelay(bool on) { impl_->no_delay = on; }
 
 bool FakeUpstream::waitForClientAborts(std::size_t n, std::chrono::milliseconds timeout) const {
   std::unique_lock lock(impl_->mutex);

@@ -82,6 +82,10 @@ class FakeUpstream {
   // passes; return whether the count was reached. Tests wait on events, not on sleeps.
   bool waitForRequests(std::size_t n, std::chrono::milliseconds timeout) const;
   bool waitForClientAborts(std::size_t n, std::chrono::milliseconds timeout) const;
+  // Sends each write at once (TCP_NODELAY) on the connections accepted from now on. Off by
+  // default, so a write that follows an unacknowledged one may wait for the peer's delayed ACK
+  // (up to 40 ms): too slow for a test that makes hundreds of exchanges.
+  void setNoDelay(bool on);
 
  private:
   struct Impl;
