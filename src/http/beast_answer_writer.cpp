@@ -8,17 +8,26 @@
 namespace portico::edge {
 
 BeastAnswerWriter::BeastAnswerWriter(beast::tcp_stream& stream,
+                                     ConnectionDeadline& deadline,
                                      std::string& scratch,
                                      unsigned version,
                                      bool keep_alive,
                                      bool head_only,
                                      std::chrono::milliseconds write_timeout)
     : stream_(stream),
+      deadline_(deadline),
       scratch_(scratch),
       version_(version),
       keep_alive_(keep_alive),
       head_only_(head_only),
       timeout_(write_timeout) {}
+
+Awaitable<bool> BeastAnswerWriter::write(const auto& buffers) {
+  deadline_.expiresAfter(timeout_);
+  auto [ec, n] = co_await net::async_write(stream_, buffers, kUseTuple);
+  deadline_.never();
+  co_return !ec;
+}
 
 Awaitable<bool> BeastAnswerWriter::writeComplete(int status,
                                                  std::string_view content_type,
@@ -35,9 +44,7 @@ Awaitable<bool> BeastAnswerWriter::writeComplete(int status,
     body.clear();
   }
   const std::array<net::const_buffer, 2> buffers{net::buffer(scratch_), net::buffer(body)};
-  stream_.expires_after(timeout_);
-  auto [ec, n] = co_await net::async_write(stream_, buffers, kUseTuple);
-  co_return !ec;
+  co_return co_await write(buffers);
 }
 
 Awaitable<bool> BeastAnswerWriter::writeStreamHead(int status,
@@ -74,9 +81,7 @@ Awaitable<bool> BeastAnswerWriter::writeFramed(std::string_view bytes, bool last
   }
   const std::array<net::const_buffer, 3> buffers{net::buffer(scratch_), net::buffer(bytes),
                                                  net::buffer(tail)};
-  stream_.expires_after(timeout_);
-  auto [ec, n] = co_await net::async_write(stream_, buffers, kUseTuple);
-  co_return !ec;
+  co_return co_await write(buffers);
 }
 
 Awaitable<bool> BeastAnswerWriter::writeChunk(std::string_view bytes) {

@@ -3,6 +3,7 @@
 #include <chrono>
 #include <string>
 
+#include "connection_deadline.hpp"
 #include "http/answer_writer.hpp"
 
 namespace portico::edge {
@@ -15,6 +16,7 @@ namespace portico::edge {
 class BeastAnswerWriter final : public AnswerWriter {
  public:
   BeastAnswerWriter(beast::tcp_stream& stream,
+                    ConnectionDeadline& deadline,
                     std::string& scratch,
                     unsigned version,
                     bool keep_alive,
@@ -38,7 +40,11 @@ class BeastAnswerWriter final : public AnswerWriter {
   // chunk when `last`.
   Awaitable<bool> writeFramed(std::string_view bytes, bool last);
 
+  // Writes within the write timeout, then clears it.
+  Awaitable<bool> write(const auto& buffers);
+
   beast::tcp_stream& stream_;
+  ConnectionDeadline& deadline_;
   std::string& scratch_;
   unsigned version_;
   bool keep_alive_;

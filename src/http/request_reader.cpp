@@ -14,6 +14,7 @@ constexpr std::size_t kInitialReadBytes = 8 * 1024;
 
 // A framing error's answer; the connection closes after it.
 Awaitable<void> refuse(beast::tcp_stream& stream,
+                       ConnectionDeadline& deadline,
                        const GatewayError& error,
                        std::chrono::milliseconds timeout) {
   http::response<http::string_body> response{static_cast<http::status>(error.status), 11};
@@ -21,7 +22,7 @@ Awaitable<void> refuse(beast::tcp_stream& stream,
   response.keep_alive(false);
   response.body() = error.body.dump();
   response.prepare_payload();
-  stream.expires_after(timeout);
+  deadline.expiresAfter(timeout);
   auto written = co_await http::async_write(stream, response, kUseTuple);
   (void)written;
 }
@@ -37,8 +38,10 @@ struct RequestReader::Buffer {
   beast::flat_buffer bytes;
 };
 
-RequestReader::RequestReader(beast::tcp_stream& stream, ReaderLimits limits)
-    : stream_(stream), limits_(limits), buffer_(std::make_unique<Buffer>()) {
+RequestReader::RequestReader(beast::tcp_stream& stream,
+                             ConnectionDeadline& deadline,
+                             ReaderLimits limits)
+    : stream_(stream), deadline_(deadline), limits_(limits), buffer_(std::make_unique<Buffer>()) {
   // Beast reads at most the buffer's free capacity (512 bytes when it is empty): room for a
   // typical request lets one read take its header and body.
   buffer_->bytes.reserve(kInitialReadBytes);
@@ -50,17 +53,17 @@ Awaitable<bool> RequestReader::next(IncomingRequest& out, bool& busy) {
   Parser parser;
   parser.header_limit(static_cast<std::uint32_t>(limits_.max_header_bytes));
   parser.body_limit(limits_.max_body_bytes);
-  stream_.expires_after(first_ ? limits_.request_read_timeout : limits_.keep_alive_timeout);
+  deadline_.expiresAfter(first_ ? limits_.request_read_timeout : limits_.keep_alive_timeout);
   first_ = false;
   auto [header_ec, header_bytes] =
       co_await http::async_read_header(stream_, buffer_->bytes, parser, kUseTuple);
   busy = true;
-  beast::error_code ec = header_ec;
+  beast::error_code ec = deadline_.reason(header_ec);
   if (!ec) {
     // Beast reads a Transfer-Encoding that is not exactly "chunked" as "no body", and the body's
     // bytes would then run as the next request: refuse it and close.
     if (auto problem = checkTransferEncoding(joinedTransferEncoding(parser.get()))) {
-      co_await refuse(stream_, errors::failure(problem->status, problem->message),
+      co_await refuse(stream_, deadline_, errors::failure(problem->status, problem->message),
                       limits_.request_read_timeout);
       co_return false;
     }
@@ -68,26 +71,30 @@ Awaitable<bool> RequestReader::next(IncomingRequest& out, bool& busy) {
     if (beast::iequals(parser.get()[http::field::expect], "100-continue")) {
       http::response<http::empty_body> go_on{http::status::continue_, parser.get().version()};
       auto continued = co_await http::async_write(stream_, go_on, kUseTuple);
-      ec = std::get<0>(continued);
+      ec = deadline_.reason(std::get<0>(continued));
     }
   }
   if (!ec) {
-    stream_.expires_after(limits_.request_read_timeout);
+    deadline_.expiresAfter(limits_.request_read_timeout);
     auto body_read = co_await http::async_read(stream_, buffer_->bytes, parser, kUseTuple);
-    ec = std::get<0>(body_read);
+    ec = deadline_.reason(std::get<0>(body_read));
   }
   if (ec == http::error::body_limit || ec == http::error::header_limit ||
       ec == http::error::buffer_overflow) {
-    co_await refuse(stream_, errors::payloadTooLarge(), limits_.request_read_timeout);
+    co_await refuse(stream_, deadline_, errors::payloadTooLarge(), limits_.request_read_timeout);
     co_return false;
   }
   if (ec) {
     if (!isCleanClose(ec) && parser.got_some()) {
-      co_await refuse(stream_, errors::failure(400, "Malformed HTTP request: " + ec.message()),
+      co_await refuse(stream_, deadline_,
+                      errors::failure(400, "Malformed HTTP request: " + ec.message()),
                       limits_.request_read_timeout);
     }
     co_return false;
   }
+  // Nothing waits on this connection's reads while the request is served but the hang-up watch,
+  // which must not end at a read deadline.
+  deadline_.never();
   auto request = parser.release();
   out.method = std::string(request.method_string());
   out.target = std::string(request.target());

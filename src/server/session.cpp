@@ -151,11 +151,12 @@ void hideUnserved(const ListenerRoutes& routes, const ServerOptions& options, Ro
 // Handles one request; returns false when the connection must close.
 Awaitable<bool> serveRequest(Worker& worker,
                              beast::tcp_stream& stream,
+                             ConnectionDeadline& deadline,
                              std::string& write_scratch,
                              edge::IncomingRequest& request) {
   const bool keep_alive = request.keep_alive && !worker.draining;
-  edge::BeastAnswerWriter writer(stream, write_scratch, request.version, keep_alive, request.head,
-                                 worker.options.keep_alive_timeout);
+  edge::BeastAnswerWriter writer(stream, deadline, write_scratch, request.version, keep_alive,
+                                 request.head, worker.options.keep_alive_timeout);
   Route route = routeRequest(request.method, request.target);
   hideUnserved(worker.options.routes, worker.options, route);
   if (route.kind == RouteKind::kAdmin || route.kind == RouteKind::kConsole) {
@@ -218,9 +219,11 @@ Worker::Worker(const ServerOptions& server_options,
 Awaitable<void> runSession(Worker& worker, tcp::socket socket) {
   beast::tcp_stream stream(std::move(socket));
   const auto& options = worker.options;
+  ConnectionDeadline deadline(stream);
   edge::RequestReader reader(
-      stream, edge::ReaderLimits{options.max_header_bytes, options.max_body_bytes,
-                                 options.request_read_timeout, options.keep_alive_timeout});
+      stream, deadline,
+      edge::ReaderLimits{options.max_header_bytes, options.max_body_bytes,
+                         options.request_read_timeout, options.keep_alive_timeout});
   Worker::SessionEntry entry{&stream, false};
   const SessionRegistration registration(worker, entry);
   std::string write_scratch;  // answer heads and chunk framing, reused by every request
@@ -233,7 +236,7 @@ Awaitable<void> runSession(Worker& worker, tcp::socket socket) {
     if (!co_await reader.next(request, entry.busy)) {
       break;
     }
-    if (!co_await serveRequest(worker, stream, write_scratch, request)) {
+    if (!co_await serveRequest(worker, stream, deadline, write_scratch, request)) {
       break;
     }
   }

@@ -48,6 +48,24 @@ void arm(beast::tcp_stream& tcp,
   }
 }
 
+// The same for an established connection, on its one deadline timer.
+void arm(ConnectionDeadline& timer,
+         std::chrono::milliseconds op_timeout,
+         std::optional<Clock::time_point> deadline) {
+  std::optional<Clock::time_point> at;
+  if (op_timeout.count() > 0) {
+    at = Clock::now() + op_timeout;
+  }
+  if (deadline && (!at || *deadline < *at)) {
+    at = deadline;
+  }
+  if (at) {
+    timer.expiresAt(*at);
+  } else {
+    timer.never();
+  }
+}
+
 Failure classify(const beast::error_code& ec,
                  std::optional<Clock::time_point> deadline,
                  const CancelToken* cancel,
@@ -150,6 +168,7 @@ void ConnectionPool::give(const std::string& key, std::unique_ptr<Connection> co
   }
   connection->idle_since = Clock::now();
   connection->reused = true;
+  connection->deadline().stop();
   list.push_back(std::move(connection));
   telemetry::countUp(telemetry::connectionCounts().upstream_idle);
 }
@@ -181,7 +200,7 @@ Exchange::~Exchange() {
 }
 
 void Exchange::armTimer() {
-  arm(connection_->tcp(), settings_.read_timeout, deadline_);
+  arm(connection_->deadline(), settings_.read_timeout, deadline_);
   if (cancel_ != nullptr) {
     cancel_->active = &connection_->tcp();
   }
@@ -196,7 +215,7 @@ Awaitable<beast::error_code> Exchange::readHeader() {
   auto result = co_await connection_->visit([&](auto& stream) {
     return http::async_read_header(stream, connection_->buffer, parser_, kUseTuple);
   });
-  auto& [ec, n] = result;
+  const auto ec = connection_->deadline().reason(std::get<0>(result));
   if (ec) {
     broken_ = true;
   }
@@ -222,7 +241,7 @@ Awaitable<std::optional<Failure>> Exchange::readSome(std::string& out) {
     auto result = co_await connection_->visit([&](auto& stream) {
       return http::async_read_some(stream, connection_->buffer, parser_, kUseTuple);
     });
-    auto& [ec, n] = result;
+    const auto ec = connection_->deadline().reason(std::get<0>(result));
     if (ec && ec != http::error::need_buffer) {
       broken_ = true;
       co_return failureFrom(ec);
@@ -362,6 +381,7 @@ Awaitable<std::variant<std::unique_ptr<Connection>, Failure>> Client::connect(
   }
   stream.socket().set_option(tcp::no_delay(true));
 
+  stream.expires_never();  // from here on the connection's own deadline times it
   if (request.scheme != "https") {
     co_return std::make_unique<Connection>(std::move(stream));
   }
@@ -392,6 +412,7 @@ Awaitable<std::variant<std::unique_ptr<Connection>, Failure>> Client::connect(
     }
     co_return failure;
   }
+  tcp.expires_never();
   co_return std::make_unique<Connection>(std::move(tls));
 }
 
@@ -407,7 +428,7 @@ Awaitable<StartResult> Client::attempt(const UpstreamRequest& request,
   const std::array<net::const_buffer, 2> buffers{net::buffer(head), net::buffer(request.body)};
 
   const bool reused = connection->reused;
-  arm(connection->tcp(), settings_.read_timeout, deadline);
+  arm(connection->deadline(), settings_.read_timeout, deadline);
   if (cancel != nullptr) {
     cancel->active = &connection->tcp();
   }
@@ -416,7 +437,7 @@ Awaitable<StartResult> Client::attempt(const UpstreamRequest& request,
   if (cancel != nullptr) {
     cancel->active = nullptr;
   }
-  auto& [write_ec, n] = written;
+  const auto write_ec = connection->deadline().reason(std::get<0>(written));
   if (write_ec) {
     Failure failure = classify(write_ec, deadline, cancel, FailureKind::kBroken);
     if (reused && failure.kind == FailureKind::kBroken && isStaleConnectionError(write_ec)) {

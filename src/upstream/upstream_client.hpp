@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "cancel_token.hpp"
+#include "connection_deadline.hpp"
 #include "http/beast_http.hpp"
 #include "portico/custom_host_policy.hpp"
 #include "portico/http_types.hpp"
@@ -52,13 +53,18 @@ using portico::CancelToken;
 class Connection {
  public:
   using TlsStream = beast::ssl_stream<beast::tcp_stream>;
-  explicit Connection(beast::tcp_stream plain) : stream_(std::move(plain)) { counted(); }
-  explicit Connection(std::unique_ptr<TlsStream> tls) : stream_(std::move(tls)) { counted(); }
+  explicit Connection(beast::tcp_stream plain) : stream_(std::move(plain)), deadline_(tcp()) {
+    counted();
+  }
+  explicit Connection(std::unique_ptr<TlsStream> tls) : stream_(std::move(tls)), deadline_(tcp()) {
+    counted();
+  }
   ~Connection();
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
 
   beast::tcp_stream& tcp();
+  ConnectionDeadline& deadline() { return deadline_; }
   // Runs f on the concrete stream (beast::tcp_stream& or TlsStream&).
   template <class F>
   decltype(auto) visit(F&& f) {
@@ -77,6 +83,7 @@ class Connection {
   void counted();  // for portico_upstream_connections
 
   std::variant<beast::tcp_stream, std::unique_ptr<TlsStream>> stream_;
+  ConnectionDeadline deadline_;  // after stream_: it holds a reference to it
 };
 
 // Idle keep-alive connections keyed by "scheme://host:port". One pool per worker thread: it is

@@ -5,12 +5,14 @@
 // sends to a FakeUpstream and counts its steps, a recording observer, and run(), which drives
 // one coroutine to completion on the harness's event loop.
 
+#include <chrono>
 #include <condition_variable>
 #include <exception>
 #include <memory>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <utility>
 #include <vector>
@@ -124,20 +126,31 @@ class StageHarness {
   StageHarness(const StageHarness&) = delete;
   StageHarness& operator=(const StageHarness&) = delete;
 
-  // Runs `task` on the harness's event loop until it and everything it started finished.
-  // Rethrows what the coroutine threw.
+  // Runs `task` on the harness's event loop until it finished, then whatever is ready to run.
+  // (An open upstream connection keeps its deadline timer waiting, so the loop itself does not
+  // run out of work while an answer holds one.) Rethrows what the coroutine threw.
   template <class T>
   T run(Awaitable<T> task) {
     std::optional<T> result;
     std::exception_ptr failure;
+    bool done = false;
     net::co_spawn(ioc, std::move(task), [&](std::exception_ptr e, T value) {
       failure = e;
       if (!e) {
         result.emplace(std::move(value));
       }
+      done = true;
     });
+    const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    while (!done && std::chrono::steady_clock::now() < until) {
+      ioc.restart();
+      ioc.run_one_for(std::chrono::milliseconds(50));
+    }
     ioc.restart();
-    ioc.run();
+    ioc.poll();
+    if (!done) {
+      throw std::runtime_error("the stage did not finish in time");
+    }
     if (failure) {
       std::rethrow_exception(failure);
     }
