@@ -10,7 +10,7 @@ namespace {
 
 using Parser = http::request_parser<http::string_body>;
 
-constexpr std::size_t kInitialReadBytes = 8 * 1024;
+constexpr std::size_t kInitialReadBytes = 4 * 1024;
 
 // A framing error's answer; the connection closes after it.
 Awaitable<void> refuse(beast::tcp_stream& stream,

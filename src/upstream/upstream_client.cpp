@@ -16,6 +16,9 @@ namespace portico::upstream {
 namespace {
 
 constexpr std::size_t kReadChunkBytes = 16 * 1024;
+// What a connection's read buffer starts with: a typical answer, or a 20-event stream sent at
+// once, in one read. Larger answers grow it.
+constexpr std::size_t kInitialReadBytes = 8 * 1024;
 
 bool isIpLiteral(const std::string& host) {
   beast::error_code ec;
@@ -122,7 +125,7 @@ void appendRequestHead(std::string& out, const UpstreamRequest& request) {
 void Connection::counted() {
   // Beast reads at most the buffer's free capacity (512 bytes when it is empty): room for a
   // whole typical answer lets one read take what the upstream sent at once.
-  buffer.reserve(kReadChunkBytes);
+  buffer.reserve(kInitialReadBytes);
   auto& counts = telemetry::connectionCounts();
   telemetry::countUp(counts.upstream_open);
   telemetry::countUp(counts.upstream_created);
