@@ -33,10 +33,9 @@ bool isStaleConnectionError(const beast::error_code& ec) {
          ec == net::ssl::error::stream_truncated;
 }
 
-// Expiry for one operation: the read timeout, capped by the attempt's deadline.
-void arm(beast::tcp_stream& tcp,
-         std::chrono::milliseconds op_timeout,
-         std::optional<Clock::time_point> deadline) {
+// Expiry for one operation: the read timeout, capped by the attempt's deadline (none: never).
+std::optional<Clock::time_point> expiryFor(std::chrono::milliseconds op_timeout,
+                                           std::optional<Clock::time_point> deadline) {
   std::optional<Clock::time_point> at;
   if (op_timeout.count() > 0) {
     at = Clock::now() + op_timeout;
@@ -44,25 +43,25 @@ void arm(beast::tcp_stream& tcp,
   if (deadline && (!at || *deadline < *at)) {
     at = deadline;
   }
-  if (at) {
+  return at;
+}
+
+// For connecting and the TLS handshake, on Beast's own timer.
+void arm(beast::tcp_stream& tcp,
+         std::chrono::milliseconds op_timeout,
+         std::optional<Clock::time_point> deadline) {
+  if (auto at = expiryFor(op_timeout, deadline)) {
     tcp.expires_at(*at);
   } else {
     tcp.expires_never();
   }
 }
 
-// The same for an established connection, on its one deadline timer.
+// For an established connection, on its one deadline timer.
 void arm(ConnectionDeadline& timer,
          std::chrono::milliseconds op_timeout,
          std::optional<Clock::time_point> deadline) {
-  std::optional<Clock::time_point> at;
-  if (op_timeout.count() > 0) {
-    at = Clock::now() + op_timeout;
-  }
-  if (deadline && (!at || *deadline < *at)) {
-    at = deadline;
-  }
-  if (at) {
+  if (auto at = expiryFor(op_timeout, deadline)) {
     timer.expiresAt(*at);
   } else {
     timer.never();

@@ -31,6 +31,7 @@
 #include <vector>
 
 #include "support/fake_upstream.hpp"
+#include "support/gate.hpp"
 #include "support/test_gateway.hpp"
 
 namespace portico::testing {
@@ -104,25 +105,6 @@ std::string visible(std::string_view bytes) {
   }
   return out;
 }
-
-// A one-shot gate a fake upstream thread waits on until the test opens it.
-class Gate {
- public:
-  void open() {
-    std::lock_guard lock(mutex_);
-    open_ = true;
-    cv_.notify_all();
-  }
-  bool waitOpen(std::chrono::milliseconds timeout) {
-    std::unique_lock lock(mutex_);
-    return cv_.wait_for(lock, timeout, [&] { return open_; });
-  }
-
- private:
-  std::mutex mutex_;
-  std::condition_variable cv_;
-  bool open_ = false;
-};
 
 // Opens the gate when the scope ends, so that a failing check never leaves the upstream blocked.
 struct OpenOnExit {

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "support/fake_upstream.hpp"
+#include "support/gate.hpp"
 #include "support/http_client.hpp"
 #include "support/test_gateway.hpp"
 
@@ -31,25 +32,6 @@ Headers headersFor(const FakeUpstream& upstream) {
           {"x-portkey-api-key", "sk-test"},
           {"x-portkey-custom-host", upstream.baseUrl() + "/v1"}};
 }
-
-// A one-shot gate a fake upstream thread waits on until the test opens it.
-class Gate {
- public:
-  void open() {
-    std::lock_guard lock(mutex_);
-    open_ = true;
-    cv_.notify_all();
-  }
-  bool waitOpen(std::chrono::milliseconds timeout) {
-    std::unique_lock lock(mutex_);
-    return cv_.wait_for(lock, timeout, [&] { return open_; });
-  }
-
- private:
-  std::mutex mutex_;
-  std::condition_variable cv_;
-  bool open_ = false;
-};
 
 TEST(Streaming, RelaysBytesUnchangedWithDone) {
   std::vector<std::string> events = {chunkEvent("Hel"), chunkEvent("lo"), "data: [DONE]\n\n"};
