@@ -21,15 +21,14 @@ class AnswerWriter {
                                         std::string body,
                                         const HeaderList& headers) = 0;
 
-  // A streamed answer: the head (chunked, no-cache), then its chunks, then the end. A writer may
-  // hold the head back to send it with the first chunk; writeChunk("") sends what it holds.
-  // writeLastChunk is a chunk and the end in one write.
+  // A streamed answer: the head (chunked, no-cache), then its chunks, then the last chunk with
+  // the end in one write. A writer may hold the head back to send it with the first chunk;
+  // writeChunk("") sends what it holds, writeLastChunk("") just the end.
   virtual Awaitable<bool> writeStreamHead(int status,
                                           std::string_view content_type,
                                           const HeaderList& headers) = 0;
   virtual Awaitable<bool> writeChunk(std::string_view bytes) = 0;
   virtual Awaitable<bool> writeLastChunk(std::string_view bytes) = 0;
-  virtual Awaitable<bool> writeStreamEnd() = 0;
 };
 
 }  // namespace portico::edge

@@ -92,6 +92,4 @@ Awaitable<bool> BeastAnswerWriter::writeLastChunk(std::string_view bytes) {
   co_return co_await writeFramed(bytes, true);
 }
 
-Awaitable<bool> BeastAnswerWriter::writeStreamEnd() { co_return co_await writeFramed({}, true); }
-
 }  // namespace portico::edge

@@ -33,7 +33,6 @@ class BeastAnswerWriter final : public AnswerWriter {
                                   const HeaderList& headers) override;
   Awaitable<bool> writeChunk(std::string_view bytes) override;
   Awaitable<bool> writeLastChunk(std::string_view bytes) override;
-  Awaitable<bool> writeStreamEnd() override;
 
  private:
   // Writes the pending head (if any), `bytes` as one chunk (if not empty), and the terminating
