@@ -177,9 +177,17 @@ if [ "$shared" != 1 ]; then  # each replica has its own keys: use header auth th
   auth=(-H "x-portkey-provider: openai" -H "x-portkey-api-key: sk-fake-upstream" -H "x-portkey-custom-host: $upstream")
 fi
 
-# Chat completions each replica counted in its own /metrics.
+# Chat completions each replica counted in its own /metrics. A request is counted just after its
+# answer's last byte left, maybe on another worker thread than the scrape's, and is in flight
+# until then: scrape until nothing is in flight (within a bound), then count.
 count_on() {
-  curl -sf "http://127.0.0.1:$1/metrics" |
+  local text _
+  for _ in $(seq 50); do
+    text=$(curl -sf "http://127.0.0.1:$1/metrics")
+    printf '%s\n' "$text" | awk '/^portico_requests_in_flight[{ ]/ { n += $NF } END { exit n > 0 }' && break
+    sleep 0.1
+  done
+  printf '%s\n' "$text" |
     awk '/^portico_requests_total\{/ && /endpoint="chat_completions"/ { n += $NF } END { print n + 0 }'
 }
 a0=$(count_on "$a")

@@ -62,9 +62,17 @@ fi
 # Observability: ready, the scrape counts the key's request, and the health check passes.
 curl -sf "http://127.0.0.1:$port/ready" | grep -q '"status":"ready"' ||
   { echo "/ready did not answer ready" >&2; exit 1; }
-curl -sf "http://127.0.0.1:$port/metrics" |
-  grep -q 'portico_requests_total{endpoint="chat_completions",provider="openai".*virtual_key="smoke"}' ||
-  { echo "/metrics does not count the virtual key's request" >&2; exit 1; }
+# A request is counted just after its answer's last byte left, maybe on the other worker thread
+# than the one the scrape runs on: scrape until it is in, within a bound.
+counted=0
+for _ in $(seq 50); do
+  if curl -sf "http://127.0.0.1:$port/metrics" |
+    grep -q 'portico_requests_total{endpoint="chat_completions",provider="openai".*virtual_key="smoke"}'; then
+    counted=1; break
+  fi
+  sleep 0.1
+done
+[ "$counted" = 1 ] || { echo "/metrics does not count the virtual key's request" >&2; exit 1; }
 health=""
 for _ in $(seq 60); do
   health=$($DOCKER inspect --format '{{.State.Health.Status}}' portico-smoke)

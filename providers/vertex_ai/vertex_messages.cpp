@@ -44,7 +44,10 @@ MappedResponse mapMessagesResponse(UpstreamReply reply) {
   json parsed = parseJson(reply.body);
   if (reply.status < 200 || reply.status >= 300) {
     // Claude's own errors come through Vertex in Anthropic's shape already.
-    if (parsed.is_object() && parsed.contains("type") && parsed["type"] == "error") {
+    // Compared as a std::string: gcc 12 -O2 warns -Warray-bounds inside json == "literal".
+    const auto type = parsed.find("type");
+    if (type != parsed.end() && type->is_string() &&
+        type->get_ref<const std::string&>() == "error") {
       return MappedResponse{reply.status, "application/json", std::move(reply.body)};
     }
     std::string message = googleMessage(parsed);

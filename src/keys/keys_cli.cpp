@@ -328,7 +328,7 @@ std::string formatTime(std::int64_t unix_seconds) {
   const auto day = floor<days>(at);
   const year_month_day date{day};
   const hh_mm_ss time{at - day};
-  char text[32];
+  char text[64];  // room for any year gcc can imagine, so -Wformat-truncation stays quiet
   if (time.to_duration().count() == 0) {
     std::snprintf(text, sizeof text, "%04d-%02u-%02u", static_cast<int>(date.year()),
                   static_cast<unsigned>(date.month()), static_cast<unsigned>(date.day()));

@@ -154,7 +154,8 @@ Awaitable<Expected<SharedKeyMeter::Reservation>> SharedKeyMeter::admit(redis::Cl
   }
   const std::int64_t window = std::max<std::int64_t>(settings.window.count(), 60);
   const std::string prefix = keyPrefix(call.key_id);
-  const std::string window_suffix = ":" + std::to_string(window);
+  std::string window_suffix(1, ':');  // appended, not ":" + string: gcc 12 warns -Wrestrict on that
+  window_suffix += std::to_string(window);
   Reservation reservation;
   reservation.tokens = std::max<std::int64_t>(call.tokens, 0);
   reservation.micro_usd = std::max<std::int64_t>(call.micro_usd, 0);
