@@ -51,6 +51,10 @@ class ChatStreamTranslator : public StreamTransformer {
             nlohmann::json delta,
             nlohmann::json finish_reason = nullptr,
             nlohmann::json usage = nullptr);
+  // emit(out, {{"content", text}}), byte for byte, without building a JSON tree: the chunk's
+  // text around the content is made once per id and model. For the text deltas that are most
+  // of a stream's events.
+  void emitContent(std::string& out, std::string_view text);
   // The finishing chunk: empty delta, the reason, and the usage unless include_usage is set.
   void emitFinish(std::string& out, nlohmann::json finish_reason);
   // Ends the answer: the include_usage chunk when asked for, then [DONE].
@@ -71,8 +75,14 @@ class ChatStreamTranslator : public StreamTransformer {
   void setUsage(nlohmann::json openai_usage) { usage_ = std::move(openai_usage); }
   const nlohmann::json& usageJson() const { return usage_; }
 
-  void setId(std::string id) { id_ = std::move(id); }
-  void setModel(std::string model) { model_ = std::move(model); }
+  void setId(std::string id) {
+    id_ = std::move(id);
+    content_head_.clear();
+  }
+  void setModel(std::string model) {
+    model_ = std::move(model);
+    content_head_.clear();
+  }
   const std::string& id() const { return id_; }
   const std::string& model() const { return model_; }
   const std::string& provider() const { return provider_; }
@@ -94,6 +104,9 @@ class ChatStreamTranslator : public StreamTransformer {
   bool finish_seen_ = false;
   bool done_ = false;
   nlohmann::json usage_;  // null until known
+  // emitContent's chunk text before and after the content string; empty until first used.
+  std::string content_head_;
+  std::string content_tail_;
   std::map<std::string, int, std::less<>> tool_indexes_;
 };
 

@@ -1,4 +1,4 @@
-#include "base/fast_json.hpp"
+#include "portico/fast_json.hpp"
 
 #include <memory>
 

@@ -1,6 +1,6 @@
 #include "portico/json_parse.hpp"
 
-#include "base/fast_json.hpp"
+#include "portico/fast_json.hpp"
 
 namespace portico {
 

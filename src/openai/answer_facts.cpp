@@ -1,6 +1,6 @@
 #include "portico/answer_facts.hpp"
 
-#include "base/fast_json.hpp"
+#include "portico/fast_json.hpp"
 
 namespace portico {
 namespace {

@@ -1,3 +1,5 @@
+#include <algorithm>
+
 #include "portico/openai_stream.hpp"
 #include "portico/openai_wire.hpp"
 
@@ -57,6 +59,38 @@ void ChatStreamTranslator::emit(std::string& out, json delta, json finish_reason
     piece["usage"] = std::move(usage);
   }
   out += sseData(piece);
+}
+
+void ChatStreamTranslator::emitContent(std::string& out, std::string_view text) {
+  if (content_head_.empty()) {
+    // emit()'s own text for an empty content, cut around the "" (a quote inside the id or the
+    // model is escaped, so the marker can only be the delta's).
+    std::string whole;
+    emit(whole, {{"content", ""}});
+    constexpr std::string_view kMarker = "\"delta\":{\"content\":";
+    const std::size_t marker = whole.find(kMarker);
+    if (marker == std::string::npos) {
+      emit(out, {{"content", text}});
+      return;
+    }
+    const std::size_t at = marker + kMarker.size();
+    content_head_ = whole.substr(0, at);
+    content_tail_ = whole.substr(at + 2);  // after the empty string's two quotes
+  }
+  out += content_head_;
+  // Printable ASCII without a quote or backslash is its own JSON text; anything else (escapes,
+  // UTF-8 to check) goes through nlohmann's serializer, so the bytes match emit()'s.
+  const bool plain = std::all_of(text.begin(), text.end(), [](char c) {
+    return c >= 0x20 && c <= 0x7e && c != '"' && c != '\\';
+  });
+  if (plain) {
+    out += '"';
+    out += text;
+    out += '"';
+  } else {
+    out += json(text).dump(-1, ' ', false, json::error_handler_t::replace);
+  }
+  out += content_tail_;
 }
 
 void ChatStreamTranslator::emitFinish(std::string& out, json finish_reason) {

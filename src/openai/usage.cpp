@@ -2,7 +2,7 @@
 
 #include <cstring>
 
-#include "base/fast_json.hpp"
+#include "portico/fast_json.hpp"
 
 namespace portico {
 namespace {
