@@ -15,7 +15,7 @@ constexpr const char* kDefaultKeywords[] = {"connect_timeout", "options", "clien
 constexpr const char* kDefaultValues[] = {"5", "-c statement_timeout=10000", "UTF8", "portico"};
 
 struct ConninfoFree {
-  void operator()(PQconninfoOption* options) const { PQconninfoFree(options); }
+  void operator()(PQconninfoOption* options) const { libpq().conninfoFree(options); }
 };
 
 [[noreturn]] void malformedNumber() {
@@ -61,20 +61,20 @@ std::vector<const char*> Params::pointers() const {
 // ---- Result ------------------------------------------------------------------------------
 
 std::int64_t Result::affected() const {
-  const std::string_view count = PQcmdTuples(result_.get());
+  const std::string_view count = libpq().cmdTuples(result_.get());
   std::int64_t value = 0;
   std::from_chars(count.data(), count.data() + count.size(), value);
   return value;
 }
 
 std::string Result::text(int row, int column) const {
-  return std::string(PQgetvalue(result_.get(), row, column),
-                     static_cast<std::size_t>(PQgetlength(result_.get(), row, column)));
+  return std::string(libpq().getvalue(result_.get(), row, column),
+                     static_cast<std::size_t>(libpq().getlength(result_.get(), row, column)));
 }
 
 std::int64_t Result::integer(int row, int column) const {
-  const char* data = PQgetvalue(result_.get(), row, column);
-  const char* end = data + PQgetlength(result_.get(), row, column);
+  const char* data = libpq().getvalue(result_.get(), row, column);
+  const char* end = data + libpq().getlength(result_.get(), row, column);
   std::int64_t value = 0;
   const auto [stop, ec] = std::from_chars(data, end, value);
   if (ec != std::errc() || stop != end) malformedNumber();
@@ -82,8 +82,8 @@ std::int64_t Result::integer(int row, int column) const {
 }
 
 double Result::real(int row, int column) const {
-  const char* data = PQgetvalue(result_.get(), row, column);
-  const char* end = data + PQgetlength(result_.get(), row, column);
+  const char* data = libpq().getvalue(result_.get(), row, column);
+  const char* end = data + libpq().getlength(result_.get(), row, column);
   double value = 0;
   const auto [stop, ec] = std::from_chars(data, end, value);
   if (ec != std::errc() || stop != end) malformedNumber();
@@ -91,7 +91,7 @@ double Result::real(int row, int column) const {
 }
 
 bool Result::boolean(int row, int column) const {
-  return PQgetvalue(result_.get(), row, column)[0] == 't';
+  return libpq().getvalue(result_.get(), row, column)[0] == 't';
 }
 
 // ---- Connection --------------------------------------------------------------------------
@@ -101,9 +101,9 @@ Connection::Connection(const std::string& url) {
   // (a bad percent-escape in the password), so it is not passed on.
   char* parse_error = nullptr;
   std::unique_ptr<PQconninfoOption, ConninfoFree> options(
-      PQconninfoParse(url.c_str(), &parse_error));
+      libpq().conninfoParse(url.c_str(), &parse_error));
   if (!options) {
-    PQfreemem(parse_error);
+    libpq().freemem(parse_error);
     throw StoreError("key store: the postgres URL is malformed (libpq cannot parse it)");
   }
   std::string host = "localhost";
@@ -127,13 +127,13 @@ Connection::Connection(const std::string& url) {
   std::vector<const char*> values(std::begin(kDefaultValues), std::end(kDefaultValues));
   keywords.insert(keywords.end(), {"dbname", nullptr});
   values.insert(values.end(), {url.c_str(), nullptr});
-  conn_.reset(PQconnectdbParams(keywords.data(), values.data(), /*expand_dbname=*/1));
+  conn_.reset(libpq().connectdbParams(keywords.data(), values.data(), /*expand_dbname=*/1));
   if (!conn_) {
     throw StoreError("key store: out of memory connecting to postgres at " + where_);
   }
   if (!ok()) {
     throw StoreError("key store: cannot connect to postgres at " + where_ + ": " +
-                     scrub(PQerrorMessage(conn_.get())));
+                     scrub(libpq().errorMessage(conn_.get())));
   }
 }
 
@@ -142,17 +142,17 @@ void Connection::ensureConnected() {
 }
 
 void Connection::reconnect() {
-  PQreset(conn_.get());
+  libpq().reset(conn_.get());
   if (!ok()) {
     throw StoreError("key store: postgres at " + where_ +
-                     " is unreachable: " + scrub(PQerrorMessage(conn_.get())));
+                     " is unreachable: " + scrub(libpq().errorMessage(conn_.get())));
   }
 }
 
 Result Connection::exec(const char* sql, const Params& params) {
   const std::vector<const char*> values = params.pointers();
-  return check(PQexecParams(conn_.get(), sql, params.size(), params.types(), values.data(),
-                            params.lengths(), params.formats(), /*resultFormat=*/0));
+  return check(libpq().execParams(conn_.get(), sql, params.size(), params.types(), values.data(),
+                                  params.lengths(), params.formats(), /*resultFormat=*/0));
 }
 
 Result Connection::read(const char* sql, const Params& params) {
@@ -165,24 +165,24 @@ Result Connection::read(const char* sql, const Params& params) {
   return exec(sql, params);
 }
 
-void Connection::execScript(const char* sql) { check(PQexec(conn_.get(), sql)); }
+void Connection::execScript(const char* sql) { check(libpq().exec(conn_.get(), sql)); }
 
 void Connection::rollback() noexcept {
-  if (ok()) PQclear(PQexec(conn_.get(), "ROLLBACK"));
+  if (ok()) libpq().clear(libpq().exec(conn_.get(), "ROLLBACK"));
 }
 
 Result Connection::check(PGresult* raw) {
   Result result(raw);
-  const ExecStatusType status = raw != nullptr ? PQresultStatus(raw) : PGRES_FATAL_ERROR;
+  const ExecStatusType status = raw != nullptr ? libpq().resultStatus(raw) : PGRES_FATAL_ERROR;
   if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK) return result;
 
   auto field = [raw](int code) {
-    const char* value = raw != nullptr ? PQresultErrorField(raw, code) : nullptr;
+    const char* value = raw != nullptr ? libpq().resultErrorField(raw, code) : nullptr;
     return std::string(value != nullptr ? value : "");
   };
   // The primary message only: the DETAIL line of a unique violation quotes the row's values.
   std::string message = field(PG_DIAG_MESSAGE_PRIMARY);
-  if (message.empty()) message = PQerrorMessage(conn_.get());
+  if (message.empty()) message = libpq().errorMessage(conn_.get());
   const bool lost = !ok();
   message = lost ? "lost the connection to postgres at " + where_ + ": " + scrub(message)
                  : "postgres at " + where_ + ": " + scrub(message);

@@ -1,7 +1,5 @@
 #pragma once
 
-#include <libpq-fe.h>
-
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -12,6 +10,7 @@
 #include <vector>
 
 #include "keys/key_store.hpp"
+#include "keys/libpq_library.hpp"
 
 // One libpq connection for the Postgres key store: connecting without leaking the URL,
 // statements with bound parameters, results, and the reconnect rule. Not thread-safe: the
@@ -64,19 +63,24 @@ class Params {
 // A statement's result, in text format.
 class Result {
  public:
-  explicit Result(PGresult* result) : result_(result, &PQclear) {}
+  explicit Result(PGresult* result) : result_(result) {}
 
-  int rows() const { return PQntuples(result_.get()); }
+  int rows() const { return libpq().ntuples(result_.get()); }
   // Rows an INSERT, UPDATE or DELETE touched.
   std::int64_t affected() const;
-  bool isNull(int row, int column) const { return PQgetisnull(result_.get(), row, column) != 0; }
+  bool isNull(int row, int column) const {
+    return libpq().getisnull(result_.get(), row, column) != 0;
+  }
   std::string text(int row, int column) const;
   std::int64_t integer(int row, int column) const;
   double real(int row, int column) const;
   bool boolean(int row, int column) const;
 
  private:
-  std::unique_ptr<PGresult, decltype(&PQclear)> result_;
+  struct Clear {
+    void operator()(PGresult* result) const { libpq().clear(result); }
+  };
+  std::unique_ptr<PGresult, Clear> result_;
 };
 
 // A statement the server refused, or a connection that broke under it. The message names the
@@ -126,7 +130,7 @@ class Connection {
   Result read(const char* sql, const Params& params = {});
   // Constant SQL without parameters, possibly several statements (migration DDL).
   void execScript(const char* sql);
-  bool ok() const { return PQstatus(conn_.get()) == CONNECTION_OK; }
+  bool ok() const { return libpq().status(conn_.get()) == CONNECTION_OK; }
 
  private:
   Result check(PGresult* raw);
@@ -134,7 +138,10 @@ class Connection {
   // libpq's text with the password cut out and its lines joined.
   std::string scrub(std::string message) const;
 
-  std::unique_ptr<PGconn, decltype(&PQfinish)> conn_{nullptr, &PQfinish};
+  struct Finish {
+    void operator()(PGconn* conn) const { libpq().finish(conn); }
+  };
+  std::unique_ptr<PGconn, Finish> conn_;
   std::string where_;
   std::string password_;  // only to scrub it from messages
 };
