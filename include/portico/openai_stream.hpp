@@ -51,9 +51,8 @@ class ChatStreamTranslator : public StreamTransformer {
             nlohmann::json delta,
             nlohmann::json finish_reason = nullptr,
             nlohmann::json usage = nullptr);
-  // emit(out, {{"content", text}}), byte for byte, without building a JSON tree: the chunk's
-  // text around the content is made once per id and model. For the text deltas that are most
-  // of a stream's events.
+  // emit(out, {{"content", text}}) without a JSON value for the delta: for the text deltas that
+  // are most of a stream's events.
   void emitContent(std::string& out, std::string_view text);
   // The finishing chunk: empty delta, the reason, and the usage unless include_usage is set.
   void emitFinish(std::string& out, nlohmann::json finish_reason);
@@ -77,11 +76,11 @@ class ChatStreamTranslator : public StreamTransformer {
 
   void setId(std::string id) {
     id_ = std::move(id);
-    content_head_.clear();
+    chunk_tail_.clear();
   }
   void setModel(std::string model) {
     model_ = std::move(model);
-    content_head_.clear();
+    chunk_tail_.clear();
   }
   const std::string& id() const { return id_; }
   const std::string& model() const { return model_; }
@@ -95,6 +94,8 @@ class ChatStreamTranslator : public StreamTransformer {
   nlohmann::json chunk() const;
 
  private:
+  const std::string& chunkTail();
+
   std::string provider_;
   std::string id_;
   std::string model_;
@@ -104,9 +105,8 @@ class ChatStreamTranslator : public StreamTransformer {
   bool finish_seen_ = false;
   bool done_ = false;
   nlohmann::json usage_;  // null until known
-  // emitContent's chunk text before and after the content string; empty until first used.
-  std::string content_head_;
-  std::string content_tail_;
+  // A chunk's text after its choices: created, id, model, object, provider; empty until used.
+  std::string chunk_tail_;
   std::map<std::string, int, std::less<>> tool_indexes_;
 };
 

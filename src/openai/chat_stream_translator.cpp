@@ -49,37 +49,15 @@ void ChatStreamTranslator::ensureStarted(std::string& out) {
   }
 }
 
-void ChatStreamTranslator::emit(std::string& out, json delta, json finish_reason, json usage) {
-  json piece = chunk();
-  piece["choices"].push_back({{"index", 0},
-                              {"delta", std::move(delta)},
-                              {"logprobs", nullptr},
-                              {"finish_reason", std::move(finish_reason)}});
-  if (!usage.is_null()) {
-    piece["usage"] = std::move(usage);
-  }
-  out += sseData(piece);
+namespace {
+
+void appendJson(std::string& out, const json& value) {
+  out += value.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
-void ChatStreamTranslator::emitContent(std::string& out, std::string_view text) {
-  if (content_head_.empty()) {
-    // emit()'s own text for an empty content, cut around the "" (a quote inside the id or the
-    // model is escaped, so the marker can only be the delta's).
-    std::string whole;
-    emit(whole, {{"content", ""}});
-    constexpr std::string_view kMarker = "\"delta\":{\"content\":";
-    const std::size_t marker = whole.find(kMarker);
-    if (marker == std::string::npos) {
-      emit(out, {{"content", text}});
-      return;
-    }
-    const std::size_t at = marker + kMarker.size();
-    content_head_ = whole.substr(0, at);
-    content_tail_ = whole.substr(at + 2);  // after the empty string's two quotes
-  }
-  out += content_head_;
-  // Printable ASCII without a quote or backslash is its own JSON text; anything else (escapes,
-  // UTF-8 to check) goes through nlohmann's serializer, so the bytes match emit()'s.
+// Printable ASCII without a quote or backslash is its own JSON text; anything else (escapes,
+// UTF-8 to check) goes through nlohmann's serializer.
+void appendJsonString(std::string& out, std::string_view text) {
   const bool plain = std::all_of(text.begin(), text.end(), [](char c) {
     return c >= 0x20 && c <= 0x7e && c != '"' && c != '\\';
   });
@@ -88,9 +66,52 @@ void ChatStreamTranslator::emitContent(std::string& out, std::string_view text) 
     out += text;
     out += '"';
   } else {
-    out += json(text).dump(-1, ' ', false, json::error_handler_t::replace);
+    appendJson(out, json(text));
   }
-  out += content_tail_;
+}
+
+constexpr std::string_view kChunkOpen = "data: {\"choices\":[";
+constexpr std::string_view kChoiceEnd = ",\"index\":0,\"logprobs\":null}]";
+
+}  // namespace
+
+// Chunks are written as text, not built as trees: most of a translated stream's CPU went to
+// building, dumping and freeing them. The text is what dumping the tree gave, since nlohmann
+// writes an object's keys sorted (choices, created, id, model, object, provider, usage; in a
+// choice delta, finish_reason, index, logprobs); the skeleton after "choices" is dumped once
+// per id and model.
+const std::string& ChatStreamTranslator::chunkTail() {
+  if (chunk_tail_.empty()) {
+    constexpr std::string_view kEmptyChoices = "{\"choices\":[]";
+    const std::string whole = chunk().dump(-1, ' ', false, json::error_handler_t::replace);
+    chunk_tail_ = whole.substr(kEmptyChoices.size(), whole.size() - kEmptyChoices.size() - 1);
+  }
+  return chunk_tail_;
+}
+
+void ChatStreamTranslator::emit(std::string& out, json delta, json finish_reason, json usage) {
+  out += kChunkOpen;
+  out += "{\"delta\":";
+  appendJson(out, delta);
+  out += ",\"finish_reason\":";
+  appendJson(out, finish_reason);
+  out += kChoiceEnd;
+  out += chunkTail();
+  if (!usage.is_null()) {
+    out += ",\"usage\":";
+    appendJson(out, usage);
+  }
+  out += "}\n\n";
+}
+
+void ChatStreamTranslator::emitContent(std::string& out, std::string_view text) {
+  out += kChunkOpen;
+  out += "{\"delta\":{\"content\":";
+  appendJsonString(out, text);
+  out += "},\"finish_reason\":null";
+  out += kChoiceEnd;
+  out += chunkTail();
+  out += "}\n\n";
 }
 
 void ChatStreamTranslator::emitFinish(std::string& out, json finish_reason) {
@@ -101,9 +122,12 @@ void ChatStreamTranslator::emitFinish(std::string& out, json finish_reason) {
 void ChatStreamTranslator::end(std::string& out) {
   ensureStarted(out);
   if (include_usage_ && !usage_.is_null()) {
-    json piece = chunk();
-    piece["usage"] = usage_;
-    out += sseData(piece);
+    out += kChunkOpen;
+    out += ']';
+    out += chunkTail();
+    out += ",\"usage\":";
+    appendJson(out, usage_);
+    out += "}\n\n";
   }
   out += sseDone();
   done_ = true;
