@@ -63,64 +63,41 @@ class AnthropicChatStream final : public openai::ChatStreamTranslator {
     }
   }
 
+  // Every event is read with simdjson; the ones most of a stream is made of (message start and
+  // delta, text blocks, pings, stops) are answered from it, without an nlohmann tree: building,
+  // dumping and freeing trees was most of a translated stream's CPU. Tool calls, thinking and
+  // errors take the tree.
   void handle(const stream::SseParser::Event& event, std::string& out) {
     if (event.data.empty()) {
       return;  // ping frames without data, keep-alives
     }
-    if (handledWithoutTree(event.data, out)) {
-      return;
-    }
-    json data = parseJson(event.data);
-    if (!data.is_object()) {
+    simdjson::dom::object data;
+    if (fast_json::parse(event.data).get(data) != simdjson::SUCCESS) {
       return;  // not ours to understand; tolerated
     }
-    std::string type = data.value("type", "");
-    if (type.empty()) {
+    std::string_view type;
+    if (data["type"].get(type) != simdjson::SUCCESS || type.empty()) {
       type = event.event;
     }
     if (type == "message_start") {
-      onMessageStart(data, out);
-    } else if (type == "content_block_start") {
-      onBlockStart(data, out);
-    } else if (type == "content_block_delta") {
-      onBlockDelta(data, out);
+      messageStart(data, out);
     } else if (type == "message_delta") {
-      onMessageDelta(data, out);
+      messageDelta(data, out);
     } else if (type == "message_stop") {
       ensureUsage();
       end(out);
+    } else if (type == "content_block_start" || type == "content_block_delta") {
+      if (!textBlock(data, type == "content_block_start", out)) {
+        handleWithTree(std::string(type), parseJson(event.data), out);
+      }
     } else if (type == "error") {
-      const json& error = member(data, "error").is_object() ? data["error"] : json::object();
-      fail(out, error.value("message", "unknown stream error"),
-           error.value("type", "upstream_stream_error"));
+      handleWithTree("error", parseJson(event.data), out);
     }
     // ping, content_block_stop and unknown events produce nothing.
   }
 
-  // The events most of a stream is made of (text blocks' starts and deltas, pings, block stops,
-  // the message's stop), read with simdjson and answered without an nlohmann tree: most of a
-  // translated stream's CPU went to building, dumping and freeing trees. Anything else, false:
-  // the general path.
-  bool handledWithoutTree(std::string_view event_data, std::string& out) {
-    simdjson::dom::object data;
-    std::string_view type;
-    if (fast_json::parse(event_data).get(data) != simdjson::SUCCESS ||
-        data["type"].get(type) != simdjson::SUCCESS) {
-      return false;
-    }
-    if (type == "ping" || type == "content_block_stop") {
-      return true;
-    }
-    if (type == "message_stop") {
-      ensureUsage();
-      end(out);
-      return true;
-    }
-    // A text block's start (its text is mostly empty) and its deltas.
-    const bool start = type == "content_block_start";
-    if (!start && type != "content_block_delta") {
-      return false;
-    }
+  // A text block's start (its text mostly empty) or delta; false for any other block.
+  bool textBlock(simdjson::dom::object data, bool start, std::string& out) {
     simdjson::dom::object block;
     std::string_view block_type;
     std::string_view text;
@@ -137,17 +114,65 @@ class AnthropicChatStream final : public openai::ChatStreamTranslator {
     return true;
   }
 
-  void onMessageStart(const json& data, std::string& out) {
-    if (const json& message = member(data, "message"); message.is_object()) {
-      if (std::string id = message.value("id", ""); !id.empty()) {
-        setId(std::move(id));
-      }
-      if (std::string model = message.value("model", ""); !model.empty()) {
-        setModel(std::move(model));
-      }
-      mergeUsage(member(message, "usage"));
+  void handleWithTree(const std::string& type, const json& data, std::string& out) {
+    if (type == "content_block_start") {
+      onBlockStart(data, out);
+    } else if (type == "content_block_delta") {
+      onBlockDelta(data, out);
+    } else {
+      const json& error = member(data, "error").is_object() ? data["error"] : json::object();
+      fail(out, error.value("message", "unknown stream error"),
+           error.value("type", "upstream_stream_error"));
     }
+  }
+
+  void messageStart(simdjson::dom::object data, std::string& out) {
+    simdjson::dom::object message;
+    if (data["message"].get(message) != simdjson::SUCCESS) {
+      ensureStarted(out);
+      return;
+    }
+    std::string_view text;
+    if (message["id"].get(text) == simdjson::SUCCESS && !text.empty()) {
+      setId(std::string(text));
+    }
+    if (message["model"].get(text) == simdjson::SUCCESS && !text.empty()) {
+      setModel(std::string(text));
+    }
+    mergeUsage(message["usage"]);
     ensureStarted(out);
+  }
+
+  void messageDelta(simdjson::dom::object data, std::string& out) {
+    ensureStarted(out);
+    mergeUsage(data["usage"]);
+    std::string_view reason;  // a stop_reason that is no string finishes nothing
+    if (data["delta"]["stop_reason"].get(reason) != simdjson::SUCCESS) {
+      return;
+    }
+    // message_delta carries the final counts; the base puts them on this chunk, or on the
+    // separate include_usage chunk.
+    ensureUsage();
+    emitFinish(out, anthropicFinishReason(std::string(reason), strict_));
+  }
+
+  // message_start carries input and cache counts; message_delta carries the (cumulative)
+  // output count and, on newer API versions, input counts too. Later values win.
+  void mergeUsage(simdjson::simdjson_result<simdjson::dom::element> usage) {
+    simdjson::dom::object counts;
+    if (usage.get(counts) != simdjson::SUCCESS) {
+      return;
+    }
+    for (const auto field : counts) {
+      std::int64_t signed_count = 0;
+      std::uint64_t unsigned_count = 0;
+      if (field.value.get(signed_count) == simdjson::SUCCESS) {
+        raw_usage_[std::string(field.key)] = signed_count;
+      } else if (field.value.get(unsigned_count) == simdjson::SUCCESS) {
+        raw_usage_[std::string(field.key)] = unsigned_count;
+      }
+    }
+    setUsage(anthropicUsage(raw_usage_));
   }
 
   void onBlockStart(const json& data, std::string& out) {
@@ -197,36 +222,6 @@ class AnthropicChatStream final : public openai::ChatStreamTranslator {
       emit(out, {{"content_blocks",
                   json::array({{{"index", blockIndex(data)}, {"delta", block_delta}}})}});
     }
-  }
-
-  void onMessageDelta(const json& data, std::string& out) {
-    ensureStarted(out);
-    mergeUsage(member(data, "usage"));
-    const json& delta = member(data, "delta");
-    json reason = delta.is_object() && delta.contains("stop_reason")
-                      ? anthropicFinishReason(delta["stop_reason"], strict_)
-                      : json();
-    if (reason.is_null()) {
-      return;
-    }
-    // message_delta carries the final counts; the base puts them on this chunk, or on the
-    // separate include_usage chunk.
-    ensureUsage();
-    emitFinish(out, std::move(reason));
-  }
-
-  // message_start carries input and cache counts; message_delta carries the (cumulative)
-  // output count and, on newer API versions, input counts too. Later values win.
-  void mergeUsage(const json& usage) {
-    if (!usage.is_object()) {
-      return;
-    }
-    for (const auto& [key, value] : usage.items()) {
-      if (value.is_number_integer()) {
-        raw_usage_[key] = value;
-      }
-    }
-    setUsage(anthropicUsage(raw_usage_));
   }
 
   // A usage object goes out with the answer even when the upstream sent no counts (zeros).

@@ -229,6 +229,37 @@ TEST(AnthropicStream, FinishAfterStopReasonWithoutMessageStopEndsCleanly) {
   EXPECT_EQ(StreamRun().whole(fixture, false), StreamRun().whole(fixture, true));
 }
 
+// The event's name stands in for a data "type" that is missing or no string; usage counts that
+// are no integers are not counted; a stop_reason that is no string finishes nothing.
+TEST(AnthropicStream, EventNamesStandInForAMissingTypeAndOddFieldsAreSkipped) {
+  const std::string out = StreamRun().whole(
+      "event: message_start\n"
+      "data: {\"message\":{\"id\":\"msg_1\",\"model\":\"claude-x\","
+      "\"usage\":{\"input_tokens\":7,\"output_tokens\":1.5,\"cache_read_input_tokens\":\"9\"}}}\n\n"
+      "event: content_block_delta\n"
+      "data: {\"type\":5,\"index\":0,\"delta\":{\"type\":\"text_delta\",\"text\":\"Hi "
+      "\\\"there\\\"\"}}\n\n"
+      "event: message_delta\n"
+      "data: "
+      "{\"type\":\"message_delta\",\"delta\":{\"stop_reason\":7},\"usage\":{\"output_tokens\":3}}"
+      "\n\n"
+      "event: message_delta\n"
+      "data: {\"delta\":{\"stop_reason\":\"max_tokens\"}}\n\n"
+      "event: message_stop\n"
+      "data: {}\n\n");
+  const auto c = chunks(out);
+  ASSERT_EQ(c.size(), 3u) << out;
+  EXPECT_EQ(c[0]["id"], "msg_1");
+  EXPECT_EQ(c[0]["model"], "claude-x");
+  EXPECT_EQ(c[1]["choices"][0]["delta"], json({{"content", "Hi \"there\""}}));
+  EXPECT_EQ(c[2]["choices"][0]["finish_reason"], "length");
+  EXPECT_EQ(c[2]["usage"]["prompt_tokens"], 7);
+  EXPECT_EQ(c[2]["usage"]["completion_tokens"], 3);
+  EXPECT_EQ(c[2]["usage"]["total_tokens"], 10);
+  EXPECT_EQ(c[2]["usage"]["prompt_tokens_details"]["cached_tokens"], 0);
+  EXPECT_EQ(payloads(out).back(), "[DONE]");
+}
+
 TEST(AnthropicStream, ThinkingOnlyOutsideStrictMode) {
   const std::string sse =
       "event: message_start\n"
