@@ -30,7 +30,10 @@ Loaded load() {
   // Never unloaded: its functions are used until the process ends.
   void* handle = dlopen(kLibrary, RTLD_NOW | RTLD_LOCAL);
   if (handle == nullptr) {
-    loaded.error = std::string("cannot load ") + kLibrary + " (Debian's libpq5)";
+    // dlerror names the file and why (missing, or a dependency of it): no secret in it.
+    const char* why = dlerror();
+    loaded.error = std::string("cannot load ") + kLibrary +
+                   " (Debian's libpq5): " + (why != nullptr ? why : "unknown error");
     return loaded;
   }
   LibPq& f = loaded.functions;
