@@ -12,4 +12,8 @@ namespace portico::fast_json {
 // nlohmann tree would cost an allocation per member.
 simdjson::simdjson_result<simdjson::dom::element> parse(std::string_view text);
 
+// The same with a second per-thread parser, for parseJson's trees: building one never ends the
+// life of an element a caller holds from parse().
+simdjson::simdjson_result<simdjson::dom::element> parseForTree(std::string_view text);
+
 }  // namespace portico::fast_json

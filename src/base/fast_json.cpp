@@ -21,10 +21,8 @@ struct ThreadParser {
   std::size_t capacity = 0;
 };
 
-}  // namespace
-
-simdjson::simdjson_result<simdjson::dom::element> parse(std::string_view text) {
-  thread_local ThreadParser state;
+simdjson::simdjson_result<simdjson::dom::element> parseWith(ThreadParser& state,
+                                                            std::string_view text) {
   const std::size_t needed = text.size() + simdjson::SIMDJSON_PADDING;
   if (state.capacity < needed) {
     state.capacity = std::max(needed, 2 * state.capacity);
@@ -33,6 +31,18 @@ simdjson::simdjson_result<simdjson::dom::element> parse(std::string_view text) {
   std::copy(text.begin(), text.end(), state.buffer.get());
   std::fill_n(state.buffer.get() + text.size(), simdjson::SIMDJSON_PADDING, '\0');
   return state.parser.parse(state.buffer.get(), text.size(), /*realloc_if_needed=*/false);
+}
+
+}  // namespace
+
+simdjson::simdjson_result<simdjson::dom::element> parse(std::string_view text) {
+  thread_local ThreadParser state;
+  return parseWith(state, text);
+}
+
+simdjson::simdjson_result<simdjson::dom::element> parseForTree(std::string_view text) {
+  thread_local ThreadParser state;
+  return parseWith(state, text);
 }
 
 }  // namespace portico::fast_json

@@ -1,8 +1,58 @@
 #include "portico/json_parse.hpp"
 
+#include <cstdint>
+#include <string>
+
 #include "portico/fast_json.hpp"
 
 namespace portico {
+namespace {
+
+// Documents up to this size are read by simdjson and built into a tree from its elements (half
+// the time of nlohmann's parser for a chat body); the thread's simdjson buffers keep the size of
+// the largest document read, so bigger ones go to nlohmann.
+constexpr std::size_t kFastParseMaxBytes = 256 * 1024;
+
+// An nlohmann value from a simdjson element: the same tree nlohmann's parser builds (a repeated
+// key keeps its last value, integers stay signed or unsigned), without its byte-by-byte lexer.
+nlohmann::json toTree(simdjson::dom::element element) {
+  using Type = simdjson::dom::element_type;
+  switch (element.type()) {
+    case Type::OBJECT: {
+      nlohmann::json object(nlohmann::json::value_t::object);
+      auto& members = object.get_ref<nlohmann::json::object_t&>();
+      for (auto field : simdjson::dom::object(element)) {
+        members.insert_or_assign(std::string(field.key), toTree(field.value));
+      }
+      return object;
+    }
+    case Type::ARRAY: {
+      const simdjson::dom::array items(element);
+      nlohmann::json array(nlohmann::json::value_t::array);
+      auto& values = array.get_ref<nlohmann::json::array_t&>();
+      values.reserve(items.size());
+      for (auto item : items) {
+        values.push_back(toTree(item));
+      }
+      return array;
+    }
+    case Type::STRING:
+      return std::string(std::string_view(element));
+    case Type::INT64:
+      return std::int64_t(element);
+    case Type::UINT64:
+      return std::uint64_t(element);
+    case Type::DOUBLE:
+      return double(element);
+    case Type::BOOL:
+      return bool(element);
+    case Type::NULL_VALUE:
+      break;
+  }
+  return nullptr;
+}
+
+}  // namespace
 
 bool jsonDepthWithin(std::string_view text, std::size_t max_depth) {
   std::size_t depth = 0;
@@ -45,6 +95,14 @@ bool jsonDepthWithin(std::string_view text, std::size_t max_depth) {
 nlohmann::json parseJson(std::string_view text, std::size_t max_depth) {
   if (!jsonDepthWithin(text, max_depth)) {
     return nlohmann::json(nlohmann::json::value_t::discarded);
+  }
+  if (text.size() <= kFastParseMaxBytes) {
+    // What simdjson refuses goes to nlohmann, which decides: integers beyond 64 bits are its
+    // doubles, and whatever else it also refuses is discarded.
+    auto parsed = fast_json::parseForTree(text);
+    if (parsed.error() == simdjson::SUCCESS) {
+      return toTree(parsed.value_unsafe());
+    }
   }
   return nlohmann::json::parse(text.begin(), text.end(), nullptr, /*allow_exceptions=*/false);
 }

@@ -41,5 +41,34 @@ TEST(JsonParse, IsJsonAgreesWithTheParserOnEdgeCases) {
   EXPECT_FALSE(isJson(std::string(kMaxJsonDepth + 1, '[') + std::string(kMaxJsonDepth + 1, ']')));
 }
 
+// parseJson builds small documents from simdjson's reading and leaves the rest to nlohmann: the
+// tree, the value types and what is refused must be nlohmann's own either way.
+TEST(JsonParse, TheTreeIsTheOneNlohmannBuilds) {
+  const std::string big = "[\"" + std::string(300 * 1024, 'x') + "\",1]";  // past simdjson's share
+  for (const std::string& text :
+       {std::string(
+            R"({"model":"m","messages":[{"role":"user","content":"Hi \u00e9\ud83d\ude00"}]})"),
+        std::string(R"({"a":1,"a":2,"b":{"c":[true,false,null]}})"),  // the last repeated key wins
+        std::string(R"([0,-0,-0.0,1.5e-400,9223372036854775807,18446744073709551615])"),
+        std::string(R"([18446744073709551616,-9223372036854775809,1E2,0.1])"),  // beyond 64 bits
+        std::string("\"a\\u0000b\""), std::string(" 7 "), std::string("[[],{},\"\"]"), big}) {
+    const auto ours = parseJson(text);
+    const auto theirs = nlohmann::json::parse(text);
+    ASSERT_FALSE(ours.is_discarded()) << text.substr(0, 80);
+    EXPECT_EQ(ours, theirs) << text.substr(0, 80);
+    EXPECT_EQ(ours.dump(), theirs.dump()) << text.substr(0, 80);
+  }
+  // Integer kinds survive: signed stays signed, past int64 is unsigned, past uint64 a double.
+  const auto numbers = parseJson("[-1,18446744073709551615,18446744073709551616]");
+  EXPECT_TRUE(numbers[0].is_number_integer() && !numbers[0].is_number_unsigned());
+  EXPECT_TRUE(numbers[1].is_number_unsigned());
+  EXPECT_TRUE(numbers[2].is_number_float());
+  for (const char* text :
+       {"1e400", "[1,]", "{\"a\":\"\xff\"}", "\"\x01\"", "  ", "[1] [2]", "{'a':1}"}) {
+    EXPECT_TRUE(parseJson(text).is_discarded()) << text;
+    EXPECT_FALSE(nlohmann::json::accept(text)) << text;
+  }
+}
+
 }  // namespace
 }  // namespace portico
