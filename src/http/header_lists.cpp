@@ -21,19 +21,4 @@ void insertSafeHeaders(http::fields& fields, const HeaderList& headers) {
   }
 }
 
-std::optional<std::string> joinedTransferEncoding(const http::fields& fields) {
-  auto [first, last] = fields.equal_range(http::field::transfer_encoding);
-  if (first == last) {
-    return std::nullopt;
-  }
-  std::string joined;
-  for (auto it = first; it != last; ++it) {
-    if (!joined.empty()) {
-      joined += ", ";
-    }
-    joined += it->value();
-  }
-  return joined;
-}
-
 }  // namespace portico::edge

@@ -1,6 +1,5 @@
 #pragma once
 
-#include <optional>
 #include <string>
 
 #include "http/beast_http.hpp"
@@ -15,8 +14,5 @@ HeaderList toHeaderList(const http::fields& fields);
 // the same check as upstream requests; a header that fails it is left out rather than split the
 // answer.
 void insertSafeHeaders(http::fields& fields, const HeaderList& headers);
-
-// Every Transfer-Encoding field line joined with ", ", as RFC 9110 reads repeated fields.
-std::optional<std::string> joinedTransferEncoding(const http::fields& fields);
 
 }  // namespace portico::edge

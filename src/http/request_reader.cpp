@@ -1,14 +1,12 @@
 #include "http/request_reader.hpp"
 
 #include "http/beast_http.hpp"
-#include "http/header_lists.hpp"
+#include "http/request_parser.hpp"
 #include "portico/error.hpp"
 #include "portico/request_framing.hpp"
 
 namespace portico::edge {
 namespace {
-
-using Parser = http::request_parser<http::string_body>;
 
 constexpr std::size_t kInitialReadBytes = 4 * 1024;
 
@@ -50,7 +48,7 @@ RequestReader::RequestReader(beast::tcp_stream& stream,
 RequestReader::~RequestReader() = default;
 
 Awaitable<bool> RequestReader::next(IncomingRequest& out, bool& busy) {
-  Parser parser;
+  RequestParser parser(out);
   parser.header_limit(static_cast<std::uint32_t>(limits_.max_header_bytes));
   parser.body_limit(limits_.max_body_bytes);
   deadline_.expiresAfter(first_ ? limits_.request_read_timeout : limits_.keep_alive_timeout);
@@ -62,14 +60,14 @@ Awaitable<bool> RequestReader::next(IncomingRequest& out, bool& busy) {
   if (!ec) {
     // Beast reads a Transfer-Encoding that is not exactly "chunked" as "no body", and the body's
     // bytes would then run as the next request: refuse it and close.
-    if (auto problem = checkTransferEncoding(joinedTransferEncoding(parser.get()))) {
+    if (auto problem = checkTransferEncoding(parser.joinedTransferEncoding())) {
       co_await refuse(stream_, deadline_, errors::failure(problem->status, problem->message),
                       limits_.request_read_timeout);
       co_return false;
     }
     // curl and others wait for "100 Continue" before sending a large body.
-    if (beast::iequals(parser.get()[http::field::expect], "100-continue")) {
-      http::response<http::empty_body> go_on{http::status::continue_, parser.get().version()};
+    if (beast::iequals(findHeader(out.headers, "expect").value_or(""), "100-continue")) {
+      http::response<http::empty_body> go_on{http::status::continue_, out.version};
       auto continued = co_await http::async_write(stream_, go_on, kUseTuple);
       ec = deadline_.reason(std::get<0>(continued));
     }
@@ -95,14 +93,6 @@ Awaitable<bool> RequestReader::next(IncomingRequest& out, bool& busy) {
   // Nothing waits on this connection's reads while the request is served but the hang-up watch,
   // which must not end at a read deadline.
   deadline_.never();
-  auto request = parser.release();
-  out.method = std::string(request.method_string());
-  out.target = std::string(request.target());
-  out.version = request.version();
-  out.keep_alive = request.keep_alive();
-  out.head = request.method() == http::verb::head;
-  out.headers = toHeaderList(request.base());
-  out.body = std::move(request.body());
   co_return true;
 }
 

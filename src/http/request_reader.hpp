@@ -9,7 +9,7 @@
 
 namespace portico::edge {
 
-// One request as read off a client connection.
+// One request as read off a client connection (the connection reuses it for the next).
 struct IncomingRequest {
   std::string method;
   std::string target;  // the request-target as sent
@@ -36,7 +36,8 @@ class RequestReader {
   ~RequestReader();
 
   // The next request, or false when the connection is done (closed, timed out, or answered with
-  // an error). `busy` is set once a request header has arrived.
+  // an error). `busy` is set once a request header has arrived. `out` is the connection's one
+  // request, overwritten in place: its strings keep their capacity for the next.
   Awaitable<bool> next(IncomingRequest& out, bool& busy);
 
  private:

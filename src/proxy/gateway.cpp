@@ -109,7 +109,7 @@ RequestOutcome outcomeOf(const Attempt& attempt) {
 
 }  // namespace
 
-Awaitable<bool> Gateway::serve(GatewayRequest request,
+Awaitable<bool> Gateway::serve(const GatewayRequest& request,
                                std::string_view log_path,
                                edge::AnswerWriter& writer,
                                CancelToken* cancel) {

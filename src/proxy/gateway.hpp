@@ -43,7 +43,7 @@ class Gateway {
 
   // Runs a /v1 request and writes its answer. `log_path` is the request path as the client sent
   // it (without the query). Returns false when the client connection can no longer be used.
-  Awaitable<bool> serve(GatewayRequest request,
+  Awaitable<bool> serve(const GatewayRequest& request,
                         std::string_view log_path,
                         edge::AnswerWriter& writer,
                         CancelToken* cancel);

@@ -174,12 +174,15 @@ Awaitable<bool> serveRequest(Worker& worker,
   gateway_request.method = request.method;
   gateway_request.path = std::move(route.path);
   gateway_request.query = std::move(route.query);
-  gateway_request.headers = std::move(request.headers);
-  gateway_request.body = std::move(request.body);
+  // Lent, not moved: they come back with their capacity for the connection's next request.
+  gateway_request.headers.swap(request.headers);
+  gateway_request.body.swap(request.body);
   const std::string_view target = request.target;
   ClientWatch watch(stream);
-  const bool ok = co_await worker.gateway.serve(
-      std::move(gateway_request), target.substr(0, target.find('?')), writer, watch.token());
+  const bool ok = co_await worker.gateway.serve(gateway_request, target.substr(0, target.find('?')),
+                                                writer, watch.token());
+  request.headers.swap(gateway_request.headers);
+  request.body.swap(gateway_request.body);
   co_return ok&& keep_alive;
 }
 
@@ -226,13 +229,13 @@ Awaitable<void> runSession(Worker& worker, tcp::socket socket) {
                          options.request_read_timeout, options.keep_alive_timeout});
   Worker::SessionEntry entry{&stream, false};
   const SessionRegistration registration(worker, entry);
-  std::string write_scratch;  // answer heads and chunk framing, reused by every request
+  std::string write_scratch;      // answer heads and chunk framing, reused by every request
+  edge::IncomingRequest request;  // overwritten by each request, its strings' capacity kept
   for (;;) {
     entry.busy = false;
     if (worker.draining) {
       break;
     }
-    edge::IncomingRequest request;
     if (!co_await reader.next(request, entry.busy)) {
       break;
     }
