@@ -1,9 +1,7 @@
 #include "server/session.hpp"
 
 #include <spdlog/spdlog.h>
-#include <sys/socket.h>
 
-#include <cerrno>
 #include <nlohmann/json.hpp>
 
 #include "base/router.hpp"
@@ -20,23 +18,24 @@ using nlohmann::json;
 constexpr std::string_view kRootText = "AI Gateway says hey!";
 
 // Notices a client that hangs up while its request is upstream, and cancels the upstream side.
-// Readable with nothing to read means the peer closed; pipelined bytes just end the watch.
+// A one-byte peek: end of stream or an error means the peer is gone; pipelined bytes just end
+// the watch. The receive is tried at once and then left to the socket's edge-triggered
+// registration, where async_wait would re-arm the descriptor (one epoll_ctl per request).
 class ClientWatch {
  public:
   explicit ClientWatch(beast::tcp_stream& client)
       : client_(client), state_(std::make_shared<State>()) {
     auto state = state_;
-    auto& socket = client_.socket();
-    socket.async_wait(tcp::socket::wait_read, [state, &socket](const beast::error_code& ec) {
-      if (ec || state->stopped) {
-        return;
-      }
-      char byte;
-      ssize_t n = ::recv(socket.native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
-      if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)) {
-        state->token.cancel();
-      }
-    });
+    client_.socket().async_receive(
+        net::buffer(&state->byte, 1), tcp::socket::message_peek,
+        [state](const beast::error_code& ec, std::size_t) {
+          if (state->stopped || ec == net::error::operation_aborted) {
+            return;
+          }
+          if (ec) {  // eof: the client closed; anything else: the connection broke
+            state->token.cancel();
+          }
+        });
   }
   ~ClientWatch() {
     state_->stopped = true;
@@ -50,6 +49,7 @@ class ClientWatch {
   struct State {
     CancelToken token;
     bool stopped = false;
+    char byte = 0;  // the peek's target: stays with the operation, whatever ends first
   };
   beast::tcp_stream& client_;
   std::shared_ptr<State> state_;

@@ -18,7 +18,10 @@ struct Worker {
          proxy::SharedResources& shared);
 
   const ServerOptions& options;
-  net::io_context ioc{1};
+  // Only this worker's thread runs the loop and touches its sockets (shutdown's drain and the
+  // admin pool's answers are posted to it), so the reactor's per-socket locks can go; posting
+  // from other threads stays safe.
+  net::io_context ioc{BOOST_ASIO_CONCURRENCY_HINT_UNSAFE_IO};
   proxy::Gateway gateway;
   tcp::acceptor acceptor{ioc};
   // Where the admin API's handler runs (null: on this worker, as the console's does).
