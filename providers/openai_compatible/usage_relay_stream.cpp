@@ -21,6 +21,22 @@ std::string_view withoutNullUsage(std::string_view data) {
   return {};
 }
 
+// Whether a chunk may carry a usage object. Most end with `"usage":null`, which says no; a search
+// for the key's first character, a quote, would stop at every key of the chunk.
+bool mentionsUsage(std::string_view data) {
+  if (data.ends_with(",\"usage\":null}")) {
+    return false;
+  }
+  constexpr std::string_view kKey = "usage\"";
+  for (std::size_t at = data.find(kKey); at != std::string_view::npos;
+       at = data.find(kKey, at + 1)) {
+    if (at > 0 && data[at - 1] == '"') {
+      return true;
+    }
+  }
+  return false;
+}
+
 class UsageRelayStream final : public StreamTransformer {
  public:
   explicit UsageRelayStream(std::string provider) : provider_(std::move(provider)) {}
@@ -81,7 +97,7 @@ class UsageRelayStream final : public StreamTransformer {
     if (!isJson(data)) {
       return false;  // not a chunk an OpenAI client can read
     }
-    if (data.find("\"usage\"") == std::string::npos) {
+    if (!mentionsUsage(data)) {
       return true;
     }
     auto usage = findOpenAiUsage(data);

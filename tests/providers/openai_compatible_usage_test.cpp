@@ -237,6 +237,23 @@ TEST(OpenAiUsage, TheRelayKeepsEveryChunkAsItCameAndOnlyThat) {
   EXPECT_EQ(out, "data: {\"choices\":[]}\n\ndata: [DONE]\n\n");
 }
 
+TEST(OpenAiUsage, AUsageChunkIsFoundWhereverItsKeyStands) {
+  // The key first, with spaces, and a chunk whose text only quotes the word: the first is the
+  // usage chunk (dropped, reported), the second is relayed as it came.
+  const std::string quoted =
+      R"({"choices":[{"index":0,"delta":{"content":"usage\"usage\""}}],"note":"usage"})";
+  auto relay = makeUsageRelayStream("openai");
+  std::string out;
+  relay->feed("data: " + quoted + "\n\n", out);
+  EXPECT_FALSE(relay->usage().has_value());
+  relay->feed(
+      "data: {\"usage\" : {\"prompt_tokens\":3,\"completion_tokens\":4}, \"choices\": []}\n\n",
+      out);
+  relay->finish(true, out);
+  EXPECT_EQ(out, "data: " + quoted + "\n\ndata: [DONE]\n\n");
+  EXPECT_EQ(relay->usage(), (Usage{.prompt_tokens = 3, .completion_tokens = 4}));
+}
+
 TEST(OpenAiUsage, NothingFollowsDone) {
   // An upstream that goes on after [DONE] (the fuzzer found one): the client's stream is over.
   auto relay = makeUsageRelayStream("azure-openai");
