@@ -578,6 +578,10 @@ if [ "$soak_seconds" -gt 0 ]; then
     echo "## Memory over time"
     echo
     echo "A fresh gateway, 256 connections for $soak_seconds s: 128 plain ($sp_rps req/s, $sp_n requests) and 128 streamed ($ss_rps req/s, $ss_n requests), two wrk processes on core 1. Errors (non-2xx + socket errors): $((sp_err + ss_err))."
+    # wrk's own words for what went wrong (connect, read, write, timeout), when anything did.
+    for kind in plain stream; do
+      { grep -hE "Socket errors|Non-2xx" "$soak_dir/$kind.txt" || true; } | sed "s/^ */$kind: /"
+    done
     echo
     echo "| at | VmRSS MiB | VmRSS KiB |"
     echo "|---|---|---|"
