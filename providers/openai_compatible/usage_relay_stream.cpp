@@ -11,9 +11,11 @@
 namespace portico::providers {
 namespace {
 
+// What include_usage puts at the end of every chunk but the usage one.
+constexpr std::string_view kNullUsage = ",\"usage\":null}";
+
 // The chunk without the `,"usage":null` that ends it, when it has one.
 std::string_view withoutNullUsage(std::string_view data) {
-  constexpr std::string_view kNullUsage = ",\"usage\":null}";
   if (data.ends_with(kNullUsage)) {
     data.remove_suffix(kNullUsage.size());
     return data;  // the caller adds the closing brace back
@@ -24,7 +26,7 @@ std::string_view withoutNullUsage(std::string_view data) {
 // Whether a chunk may carry a usage object. Most end with `"usage":null`, which says no; a search
 // for the key's first character, a quote, would stop at every key of the chunk.
 bool mentionsUsage(std::string_view data) {
-  if (data.ends_with(",\"usage\":null}")) {
+  if (data.ends_with(kNullUsage)) {
     return false;
   }
   constexpr std::string_view kKey = "usage\"";
