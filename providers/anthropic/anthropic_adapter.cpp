@@ -232,6 +232,16 @@ MappedResponse anthropicChatResponse(const ClientRequest& request,
                                      const Target& target,
                                      UpstreamReply reply,
                                      std::string_view provider) {
+  if (auto answer = anthropicTextChatResponse(request, target, reply, provider)) {
+    return std::move(*answer);
+  }
+  return anthropicTreeChatResponse(request, target, std::move(reply), provider);
+}
+
+MappedResponse anthropicTreeChatResponse(const ClientRequest& request,
+                                         const Target& target,
+                                         UpstreamReply reply,
+                                         std::string_view provider) {
   if (reply.status < 200 || reply.status >= 300) {
     return normaliseError(provider, reply);
   }

@@ -66,6 +66,19 @@ MappedResponse anthropicChatResponse(const ClientRequest& request,
                                      UpstreamReply reply,
                                      std::string_view provider = "anthropic");
 
+// anthropicChatResponse's two ways. The text path writes the common answer (a 2xx whose content
+// is text blocks only) without building trees, byte for byte what the tree path writes for it,
+// and gives nullopt for anything else; the tree path maps any answer. Declared for the tests
+// and the fuzz target that hold the two to each other.
+std::optional<MappedResponse> anthropicTextChatResponse(const ClientRequest& request,
+                                                        const Target& target,
+                                                        const UpstreamReply& reply,
+                                                        std::string_view provider);
+MappedResponse anthropicTreeChatResponse(const ClientRequest& request,
+                                         const Target& target,
+                                         UpstreamReply reply,
+                                         std::string_view provider);
+
 // The per-request SSE translator for /v1/chat/completions streams; `provider` is the id put on
 // every chunk and error event.
 std::unique_ptr<StreamTransformer> makeAnthropicChatStream(const ClientRequest& request,

@@ -8,11 +8,6 @@
 namespace portico {
 namespace {
 
-// Documents up to this size are read by simdjson and built into a tree from its elements (half
-// the time of nlohmann's parser for a chat body); the thread's simdjson buffers keep the size of
-// the largest document read, so bigger ones go to nlohmann.
-constexpr std::size_t kFastParseMaxBytes = 256 * 1024;
-
 // An nlohmann value from a simdjson element: the same tree nlohmann's parser builds (a repeated
 // key keeps its last value, integers stay signed or unsigned), without its byte-by-byte lexer.
 nlohmann::json toTree(simdjson::dom::element element) {
@@ -96,7 +91,7 @@ nlohmann::json parseJson(std::string_view text, std::size_t max_depth) {
   if (!jsonDepthWithin(text, max_depth)) {
     return nlohmann::json(nlohmann::json::value_t::discarded);
   }
-  if (text.size() <= kFastParseMaxBytes) {
+  if (text.size() <= fast_json::kTreeMaxBytes) {
     // What simdjson refuses goes to nlohmann, which decides: integers beyond 64 bits are its
     // doubles, and whatever else it also refuses is discarded.
     auto parsed = fast_json::parseForTree(text);

@@ -1,5 +1,4 @@
-#include <algorithm>
-
+#include "portico/json_text.hpp"
 #include "portico/openai_stream.hpp"
 #include "portico/openai_wire.hpp"
 
@@ -55,21 +54,6 @@ void appendJson(std::string& out, const json& value) {
   out += value.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
-// Printable ASCII without a quote or backslash is its own JSON text; anything else (escapes,
-// UTF-8 to check) goes through nlohmann's serializer.
-void appendJsonString(std::string& out, std::string_view text) {
-  const bool plain = std::all_of(text.begin(), text.end(), [](char c) {
-    return c >= 0x20 && c <= 0x7e && c != '"' && c != '\\';
-  });
-  if (plain) {
-    out += '"';
-    out += text;
-    out += '"';
-  } else {
-    appendJson(out, json(text));
-  }
-}
-
 constexpr std::string_view kChunkOpen = "data: {\"choices\":[";
 constexpr std::string_view kChoiceEnd = ",\"index\":0,\"logprobs\":null}]";
 
@@ -107,7 +91,7 @@ void ChatStreamTranslator::emit(std::string& out, json delta, json finish_reason
 void ChatStreamTranslator::emitContent(std::string& out, std::string_view text) {
   out += kChunkOpen;
   out += "{\"delta\":{\"content\":";
-  appendJsonString(out, text);
+  json_text::appendString(out, text);
   out += "},\"finish_reason\":null";
   out += kChoiceEnd;
   out += chunkTail();

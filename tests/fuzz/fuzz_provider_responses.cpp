@@ -8,17 +8,24 @@
 // the row only through its id, so each input runs every other adapter and one such row, picked
 // by the input's hash; all rows get their turn, and executions stay fast.
 //
+// Anthropic's chat answers have a text path beside the tree path (anthropicChatResponse takes
+// it for text-only answers); whatever the text path writes must be what the tree path writes.
+//
 // Input: one selector byte, then the upstream body.
 //   bits 0-2: status (200 201 400 401 404 429 500 503)
 //   bits 3-4: content type (application/json, text/plain, text/event-stream, none)
 //   bits 5-7: model named in the client request (fuzz_support.hpp kModels)
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <iterator>
 #include <memory>
+#include <optional>
 #include <string>
 #include <typeinfo>
 #include <vector>
 
+#include "anthropic/anthropic_adapter.hpp"
 #include "fuzz_support.hpp"
 #include "openai_compatible/openai_compatible_adapter.hpp"
 
@@ -56,6 +63,30 @@ std::size_t plainOpenAiCompatibleCount() {
   return count;
 }
 
+// The text path against the tree path, on the chat request for `model`.
+void checkAnthropicTextPath(int status, std::string_view body, std::size_t model, bool strict) {
+  const std::size_t chat =
+      static_cast<std::size_t>(std::find(std::begin(fuzz::kEndpoints), std::end(fuzz::kEndpoints),
+                                         Endpoint::kChatCompletions) -
+                               std::begin(fuzz::kEndpoints));
+  const ClientRequest& request = requests()[model * std::size(fuzz::kEndpoints) + chat]->request;
+  const Target target = fuzz::fullTarget("anthropic", strict);
+  const UpstreamReply reply{status, "application/json", std::string(body), {}};
+  std::optional<MappedResponse> text;
+  fuzz::noThrow("anthropicTextChatResponse", "anthropic", [&] {
+    text = providers::anthropicTextChatResponse(request, target, reply, "anthropic");
+  });
+  if (!text) {
+    return;
+  }
+  fuzz::noThrow("anthropicTreeChatResponse on a text answer", "anthropic", [&] {
+    const MappedResponse tree =
+        providers::anthropicTreeChatResponse(request, target, reply, "anthropic");
+    fuzz::check(text->status == tree.status && text->body == tree.body && text->usage == tree.usage,
+                "anthropic: the text path wrote another answer than the tree path", body);
+  });
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -68,6 +99,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const std::string_view body = fuzz::asView(data + 1, size - 1);
   const std::uint64_t hash = fuzz::hashBytes(body);
   const bool strict = hash & 1;
+
+  checkAnthropicTextPath(status, body, model, strict);
 
   const auto& registry = fuzz::registry();
   static const std::vector<std::string> ids = registry.ids();

@@ -108,6 +108,8 @@ for k, v in hosts.items(): put('fuzz_custom_host_policy', k, v)
 def sel(status_idx, ctype, model): return bytes([status_idx | (ctype << 3) | (model << 5)])
 pr = [
   ('anthropic_response_tool_use.json', sel(0, 0, 2), 'anthropic/response_tool_use.json'),
+  ('anthropic_response_text.json', sel(0, 0, 2), 'anthropic/response_text.json'),
+  ('anthropic_response_cache_usage.json', sel(0, 0, 2), 'anthropic/response_cache_usage.json'),
   ('anthropic_error_rate_limit.json', sel(5, 0, 2), 'anthropic/error_rate_limit.json'),
   ('bedrock_converse_response.json', sel(0, 0, 1), 'bedrock/converse_response.json'),
   ('bedrock_titan_embed.json', sel(0, 0, 6), 'bedrock/titan_embed_response.json'),

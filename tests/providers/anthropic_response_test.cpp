@@ -191,6 +191,69 @@ TEST(AnthropicResponse, UsageIsReportedForTheGateway) {
   EXPECT_FALSE(map(200, readFixture("error_rate_limit.json")).usage.has_value());
 }
 
+// The text path writes what the tree path writes, byte for byte, status and usage included.
+void expectTextPathAsTree(const std::string& upstream_body, bool strict) {
+  json request_body = {{"model", "claude-request-model"}};
+  ClientRequest request;
+  request.body = &request_body;
+  request.now = kNow;
+  Target target;
+  target.strict_open_ai_compliance = strict;
+  const UpstreamReply reply{200, "application/json", upstream_body};
+  auto text = anthropicTextChatResponse(request, target, reply, "anthropic");
+  ASSERT_TRUE(text.has_value()) << upstream_body;
+  auto tree = anthropicTreeChatResponse(request, target, reply, "anthropic");
+  EXPECT_EQ(text->status, tree.status);
+  EXPECT_EQ(text->content_type, tree.content_type);
+  EXPECT_EQ(text->body, tree.body) << upstream_body;
+  EXPECT_EQ(text->usage, tree.usage);
+}
+
+TEST(AnthropicResponse, TextAnswersAreWrittenAsTheTreeWritesThem) {
+  const std::string cases[] = {
+      readFixture("response_text.json"),
+      readFixture("response_cache_usage.json"),
+      R"({"id":"m","type":"message","content":[],"stop_reason":"max_tokens","usage":{}})",
+      R"({"content":[{"type":"text","text":"a\n\"b\"\\"},{"text":"caf\u00e9 \ud83d\ude00","type":"text"}],
+          "model":"claude-x","stop_reason":null,"usage":{"input_tokens":3,"output_tokens":4,
+          "cache_read_input_tokens":0,"cache_creation_input_tokens":7,"service_tier":"standard"}})",
+      R"({"id":"first","id":"last","content":[1,"skipped",{"type":"text","text":"x"}],
+          "stop_reason":"refusal","usage":{"input_tokens":2.5,"output_tokens":"9"}})",
+      R"({"id":"m","content":[{"type":"text","text":"\u0001\u001f\u007f"}],"stop_reason":"tool_use",
+          "usage":{"input_tokens":-1,"output_tokens":9223372036854775807}})",
+      R"({"content":[{"type":"text","text":"no usage, no id"}],"stop_reason":"something_new"})",
+  };
+  for (const auto& body : cases) {
+    expectTextPathAsTree(body, /*strict=*/true);
+    expectTextPathAsTree(body, /*strict=*/false);
+  }
+}
+
+TEST(AnthropicResponse, OtherAnswersAreLeftToTheTree) {
+  ClientRequest request;
+  Target target;
+  for (const std::string& body : {
+           readFixture("response_tool_use.json"),
+           readFixture("error_rate_limit.json"),
+           std::string(R"({"content":[{"type":"text","text":"x","citations":[]}]})"),
+           std::string(R"({"content":[{"type":"text","text":7}]})"),
+           std::string(R"({"content":{"type":"text","text":"x"}})"),
+           std::string(R"({"id":7,"content":[]})"),
+           std::string(R"({"content":[],"usage":{"input_tokens":18446744073709551615}})"),
+           std::string("not json"),
+       }) {
+    EXPECT_FALSE(anthropicTextChatResponse(
+                     request, target, UpstreamReply{200, "application/json", body}, "anthropic")
+                     .has_value())
+        << body;
+  }
+  EXPECT_FALSE(anthropicTextChatResponse(
+                   request, target,
+                   UpstreamReply{500, "application/json", readFixture("response_text.json")},
+                   "anthropic")
+                   .has_value());
+}
+
 TEST(AnthropicResponse, AnotherProviderIdGoesOnAnswersAndErrors) {
   json request_body = {{"model", "claude-request-model"}};
   ClientRequest request;
