@@ -195,7 +195,10 @@ json anthropicFinishReason(const json& stop_reason, bool strict) {
   if (!strict) {
     return stop_reason;
   }
-  const auto& reason = stop_reason.get_ref<const std::string&>();
+  return anthropicOpenAiFinishReason(stop_reason.get_ref<const std::string&>());
+}
+
+std::string_view anthropicOpenAiFinishReason(std::string_view reason) {
   if (reason == "max_tokens" || reason == "model_context_window_exceeded") return "length";
   if (reason == "tool_use") return "tool_calls";
   if (reason == "refusal") return "content_filter";

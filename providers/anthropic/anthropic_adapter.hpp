@@ -50,6 +50,8 @@ Expected<nlohmann::json> anthropicChatBody(const nlohmann::json& body, const Tar
 
 // Anthropic stop_reason -> OpenAI finish_reason (strict), or the raw value when not strict.
 nlohmann::json anthropicFinishReason(const nlohmann::json& stop_reason, bool strict);
+// The strict mapping itself, for a stop_reason string.
+std::string_view anthropicOpenAiFinishReason(std::string_view reason);
 
 // Anthropic usage -> OpenAI usage (prompt_tokens include cache reads and writes).
 nlohmann::json anthropicUsage(const nlohmann::json& usage);

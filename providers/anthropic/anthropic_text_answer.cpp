@@ -128,16 +128,6 @@ bool readAnswer(std::string_view body, TextAnswer& answer) {
   return !has_usage || readUsage(usage, answer);
 }
 
-std::string_view finishReason(std::string_view reason, bool strict) {
-  if (!strict) {
-    return reason;
-  }
-  if (reason == "max_tokens" || reason == "model_context_window_exceeded") return "length";
-  if (reason == "tool_use") return "tool_calls";
-  if (reason == "refusal") return "content_filter";
-  return "stop";
-}
-
 void appendCount(std::string& out, std::string_view key, std::int64_t value) {
   out += '"';
   out += key;
@@ -156,7 +146,8 @@ std::string answerText(const TextAnswer& answer,
   out.reserve(512);
   out += "{\"choices\":[{\"finish_reason\":";
   if (answer.has_stop_reason) {
-    appendString(out, finishReason(answer.stop_reason, strict));
+    appendString(out,
+                 strict ? anthropicOpenAiFinishReason(answer.stop_reason) : answer.stop_reason);
   } else {
     out += "null";
   }
