@@ -28,11 +28,12 @@ TEST(JsonText, EveryByteAloneIsWrittenAsNlohmannWritesIt) {
 }
 
 TEST(JsonText, EscapesAndUtf8AreWrittenAsNlohmannWritesThem) {
+  static constexpr char kControls[] = "\x01\x1f\x7f nul\0after";
   for (std::string_view text : {
            std::string_view(""),
            std::string_view("Hello! How can I help you today?"),
            std::string_view("line one\nline two\r\n\ttabbed \"quoted\" back\\slash"),
-           std::string_view("\x01\x1f\x7f nul\0after", 15),
+           std::string_view(kControls, sizeof kControls - 1),  // the NUL included
            std::string_view("caf\xc3\xa9 \xe2\x80\xa8 \xf0\x9f\x98\x80 \xe4\xb8\xad\xe6\x96\x87"),
            std::string_view("broken \xc3 here"),
            std::string_view("overlong \xc0\xaf and \xed\xa0\x80 surrogate"),
