@@ -1,6 +1,6 @@
 #pragma once
 
-#include <boost/beast/core/tcp_stream.hpp>
+#include "net.hpp"
 
 namespace portico {
 
@@ -8,7 +8,7 @@ namespace portico {
 // session's watch cancels it, the upstream client registers the stream it is waiting on.
 struct CancelToken {
   bool cancelled = false;
-  boost::beast::tcp_stream* active = nullptr;  // the upstream stream with an operation pending
+  TcpStream* active = nullptr;  // the upstream stream with an operation pending
   void cancel() {
     cancelled = true;
     if (active != nullptr) {

@@ -3,16 +3,16 @@
 namespace portico {
 
 struct ConnectionDeadline::State {
-  explicit State(beast::tcp_stream& s) : stream(&s), timer(s.get_executor()) {}
-  beast::tcp_stream* stream;  // null once the owner is gone
-  net::steady_timer timer;
+  explicit State(TcpStream& s) : stream(&s), timer(s.get_executor()) {}
+  TcpStream* stream;  // null once the owner is gone
+  SteadyTimer timer;
   Clock::time_point at = Clock::time_point::max();
   bool waiting = false;
   bool expired = false;
   unsigned generation = 0;  // of the wait in flight; an older one was superseded
 };
 
-ConnectionDeadline::ConnectionDeadline(beast::tcp_stream& stream)
+ConnectionDeadline::ConnectionDeadline(TcpStream& stream)
     : state_(std::make_shared<State>(stream)) {}
 
 ConnectionDeadline::~ConnectionDeadline() {

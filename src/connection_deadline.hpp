@@ -15,7 +15,7 @@ class ConnectionDeadline {
  public:
   using Clock = std::chrono::steady_clock;
 
-  explicit ConnectionDeadline(beast::tcp_stream& stream);
+  explicit ConnectionDeadline(TcpStream& stream);
   ~ConnectionDeadline();
   ConnectionDeadline(const ConnectionDeadline&) = delete;
   ConnectionDeadline& operator=(const ConnectionDeadline&) = delete;

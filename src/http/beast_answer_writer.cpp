@@ -7,7 +7,7 @@
 
 namespace portico::edge {
 
-BeastAnswerWriter::BeastAnswerWriter(beast::tcp_stream& stream,
+BeastAnswerWriter::BeastAnswerWriter(TcpStream& stream,
                                      ConnectionDeadline& deadline,
                                      std::string& scratch,
                                      unsigned version,

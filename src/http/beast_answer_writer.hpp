@@ -15,7 +15,7 @@ namespace portico::edge {
 // buffer for heads and chunk framing.
 class BeastAnswerWriter final : public AnswerWriter {
  public:
-  BeastAnswerWriter(beast::tcp_stream& stream,
+  BeastAnswerWriter(TcpStream& stream,
                     ConnectionDeadline& deadline,
                     std::string& scratch,
                     unsigned version,
@@ -42,7 +42,7 @@ class BeastAnswerWriter final : public AnswerWriter {
   // Writes within the write timeout, then clears it.
   Awaitable<bool> write(const auto& buffers);
 
-  beast::tcp_stream& stream_;
+  TcpStream& stream_;
   ConnectionDeadline& deadline_;
   std::string& scratch_;
   unsigned version_;

@@ -11,7 +11,7 @@ namespace {
 constexpr std::size_t kInitialReadBytes = 4 * 1024;
 
 // A framing error's answer; the connection closes after it.
-Awaitable<void> refuse(beast::tcp_stream& stream,
+Awaitable<void> refuse(TcpStream& stream,
                        ConnectionDeadline& deadline,
                        const GatewayError& error,
                        std::chrono::milliseconds timeout) {
@@ -36,9 +36,7 @@ struct RequestReader::Buffer {
   beast::flat_buffer bytes;
 };
 
-RequestReader::RequestReader(beast::tcp_stream& stream,
-                             ConnectionDeadline& deadline,
-                             ReaderLimits limits)
+RequestReader::RequestReader(TcpStream& stream, ConnectionDeadline& deadline, ReaderLimits limits)
     : stream_(stream), deadline_(deadline), limits_(limits), buffer_(std::make_unique<Buffer>()) {
   // Beast reads at most the buffer's free capacity (512 bytes when it is empty): room for a
   // typical request lets one read take its header and body.

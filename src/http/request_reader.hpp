@@ -32,7 +32,7 @@ struct ReaderLimits {
 // problems itself (400, 413, 501) and then reports the connection closed.
 class RequestReader {
  public:
-  RequestReader(beast::tcp_stream& stream, ConnectionDeadline& deadline, ReaderLimits limits);
+  RequestReader(TcpStream& stream, ConnectionDeadline& deadline, ReaderLimits limits);
   ~RequestReader();
 
   // The next request, or false when the connection is done (closed, timed out, or answered with
@@ -42,7 +42,7 @@ class RequestReader {
 
  private:
   struct Buffer;
-  beast::tcp_stream& stream_;
+  TcpStream& stream_;
   ConnectionDeadline& deadline_;
   ReaderLimits limits_;
   std::unique_ptr<Buffer> buffer_;

@@ -20,7 +20,7 @@ Awaitable<bool> waitBeforeRetry(RequestState& state, std::chrono::milliseconds d
       std::chrono::duration<double, std::micro>(static_cast<double>(delay.count()) * 1000.0 *
                                                 scale));
   auto executor = co_await net::this_coro::executor;
-  net::steady_timer timer(executor);
+  SteadyTimer timer(executor);
   constexpr std::chrono::microseconds kSlice = std::chrono::milliseconds(100);
   while (remaining.count() > 0) {
     if (state.cancel != nullptr && state.cancel->cancelled) {

@@ -32,7 +32,7 @@ struct PartsRun {
   std::size_t next = 0;
   std::size_t lanes_running = 0;
   bool stop = false;  // a part failed: start no more
-  net::steady_timer* all_done = nullptr;
+  SteadyTimer* all_done = nullptr;
 };
 
 bool isSuccess(int status) { return status >= 200 && status < 300; }
@@ -98,7 +98,7 @@ Awaitable<PartsOutcome> callParts(WorkerContext& worker,
                                   std::optional<Clock::time_point> deadline) {
   const auto started = Clock::now();
   auto executor = co_await net::this_coro::executor;
-  net::steady_timer all_done(executor, Clock::time_point::max());
+  SteadyTimer all_done(executor, Clock::time_point::max());
   PartsRun run{worker, adapter, request, target, std::move(parts), deadline};
   run.results.resize(run.bodies.size());
   run.all_done = &all_done;

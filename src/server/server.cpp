@@ -93,7 +93,7 @@ struct Server::Impl {
         entry->stream->cancel();
       }
     }
-    net::steady_timer timer(worker.ioc);
+    SteadyTimer timer(worker.ioc);
     const auto until = std::chrono::steady_clock::now() + grace;
     while (!worker.sessions.empty() && std::chrono::steady_clock::now() < until) {
       timer.expires_after(std::chrono::milliseconds(20));

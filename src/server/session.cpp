@@ -23,8 +23,7 @@ constexpr std::string_view kRootText = "AI Gateway says hey!";
 // registration, where async_wait would re-arm the descriptor (one epoll_ctl per request).
 class ClientWatch {
  public:
-  explicit ClientWatch(beast::tcp_stream& client)
-      : client_(client), state_(std::make_shared<State>()) {
+  explicit ClientWatch(TcpStream& client) : client_(client), state_(std::make_shared<State>()) {
     auto state = state_;
     client_.socket().async_receive(
         net::buffer(&state->byte, 1), tcp::socket::message_peek,
@@ -51,7 +50,7 @@ class ClientWatch {
     bool stopped = false;
     char byte = 0;  // the peek's target: stays with the operation, whatever ends first
   };
-  beast::tcp_stream& client_;
+  TcpStream& client_;
   std::shared_ptr<State> state_;
 };
 
@@ -92,12 +91,13 @@ Awaitable<bool> answerLocally(Worker& worker,
 
 // One handler call on the admin pool's thread: the call's text is copied, as the request it
 // views may not be touched from another thread.
-Awaitable<AdminReply> callOnPool(const std::function<AdminReply(const AdminCall&)>* handler,
-                                 std::string method,
-                                 std::string path,
-                                 std::string query,
-                                 std::string authorization,
-                                 std::string body) {
+// Runs on the admin pool's executor, so it is a coroutine of Asio's type-erased executor.
+net::awaitable<AdminReply> callOnPool(const std::function<AdminReply(const AdminCall&)>* handler,
+                                      std::string method,
+                                      std::string path,
+                                      std::string query,
+                                      std::string authorization,
+                                      std::string body) {
   try {
     co_return (*handler)(AdminCall{method, path, query, authorization, body});
   } catch (const std::exception& e) {
@@ -123,7 +123,7 @@ Awaitable<bool> answerByHandler(Worker& worker,
       auto call = callOnPool(&handler, std::string(request.method), route.path, route.query,
                              std::string(authorization), request.body);
       auto answered = co_await net::co_spawn(worker.admin_pool->get_executor(), std::move(call),
-                                             net::use_awaitable);
+                                             net::use_awaitable_t<Executor>{});
       reply = std::move(answered);
     } else {
       reply =
@@ -150,7 +150,7 @@ void hideUnserved(const ListenerRoutes& routes, const ServerOptions& options, Ro
 
 // Handles one request; returns false when the connection must close.
 Awaitable<bool> serveRequest(Worker& worker,
-                             beast::tcp_stream& stream,
+                             TcpStream& stream,
                              ConnectionDeadline& deadline,
                              std::string& write_scratch,
                              edge::IncomingRequest& request) {
@@ -219,8 +219,8 @@ Worker::Worker(const ServerOptions& server_options,
     : options(server_options),
       gateway(ioc.get_executor(), server_options, registry, route_options, host_policy, shared) {}
 
-Awaitable<void> runSession(Worker& worker, tcp::socket socket) {
-  beast::tcp_stream stream(std::move(socket));
+Awaitable<void> runSession(Worker& worker, Socket socket) {
+  TcpStream stream(std::move(socket));
   const auto& options = worker.options;
   ConnectionDeadline deadline(stream);
   edge::RequestReader reader(
@@ -258,7 +258,7 @@ Awaitable<void> runListener(Worker& worker) {
       }
       if (ec == net::error::no_descriptors || ec == net::error::no_buffer_space) {
         spdlog::error("accept failed: {}; pausing 50 ms", ec.message());
-        net::steady_timer pause(worker.ioc, std::chrono::milliseconds(50));
+        SteadyTimer pause(worker.ioc, std::chrono::milliseconds(50));
         co_await pause.async_wait(kUseTuple);
       }
       continue;

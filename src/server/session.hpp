@@ -23,21 +23,21 @@ struct Worker {
   // from other threads stays safe.
   net::io_context ioc{BOOST_ASIO_CONCURRENCY_HINT_UNSAFE_IO};
   proxy::Gateway gateway;
-  tcp::acceptor acceptor{ioc};
+  Acceptor acceptor{ioc};
   // Where the admin API's handler runs (null: on this worker, as the console's does).
   net::thread_pool* admin_pool = nullptr;
   bool draining = false;
   // Open client connections, so shutdown can close the idle ones and, after the grace
   // period, the rest.
   struct SessionEntry {
-    beast::tcp_stream* stream = nullptr;
+    TcpStream* stream = nullptr;
     bool busy = false;
   };
   std::unordered_set<SessionEntry*> sessions;
 };
 
 // Serves one client connection until it closes: read, route, answer, keep-alive.
-Awaitable<void> runSession(Worker& worker, tcp::socket socket);
+Awaitable<void> runSession(Worker& worker, Socket socket);
 
 // Accepts connections and spawns a session for each.
 Awaitable<void> runListener(Worker& worker);

@@ -47,7 +47,7 @@ std::optional<Clock::time_point> expiryFor(std::chrono::milliseconds op_timeout,
 }
 
 // For connecting and the TLS handshake, on Beast's own timer.
-void arm(beast::tcp_stream& tcp,
+void arm(TcpStream& tcp,
          std::chrono::milliseconds op_timeout,
          std::optional<Clock::time_point> deadline) {
   if (auto at = expiryFor(op_timeout, deadline)) {
@@ -141,8 +141,8 @@ void ConnectionPool::clear() {
   idle_.clear();
 }
 
-beast::tcp_stream& Connection::tcp() {
-  return visit([](auto& s) -> beast::tcp_stream& { return beast::get_lowest_layer(s); });
+TcpStream& Connection::tcp() {
+  return visit([](auto& s) -> TcpStream& { return beast::get_lowest_layer(s); });
 }
 
 std::unique_ptr<Connection> ConnectionPool::take(const std::string& key) {
@@ -321,7 +321,7 @@ Awaitable<std::variant<std::vector<tcp::endpoint>, Failure>> Client::resolve(
   }
   if (candidates.empty()) {
     auto executor = co_await net::this_coro::executor;
-    tcp::resolver resolver(executor);
+    Resolver resolver(executor);
     auto resolved = co_await resolver.async_resolve(request.host, request.port, kUseTuple);
     auto& [resolve_ec, results] = resolved;
     if (resolve_ec) {
@@ -362,7 +362,7 @@ Awaitable<std::variant<std::unique_ptr<Connection>, Failure>> Client::connect(
   }
   const auto endpoints = std::move(std::get<std::vector<tcp::endpoint>>(resolved));
 
-  beast::tcp_stream stream(executor);
+  TcpStream stream(executor);
   arm(stream, settings_.connect_timeout, deadline);
   if (cancel != nullptr) {
     cancel->active = &stream;

@@ -52,10 +52,8 @@ using portico::CancelToken;
 // One plain or TLS connection to (scheme, host, port).
 class Connection {
  public:
-  using TlsStream = beast::ssl_stream<beast::tcp_stream>;
-  explicit Connection(beast::tcp_stream plain) : stream_(std::move(plain)), deadline_(tcp()) {
-    counted();
-  }
+  using TlsStream = beast::ssl_stream<TcpStream>;
+  explicit Connection(TcpStream plain) : stream_(std::move(plain)), deadline_(tcp()) { counted(); }
   explicit Connection(std::unique_ptr<TlsStream> tls) : stream_(std::move(tls)), deadline_(tcp()) {
     counted();
   }
@@ -63,12 +61,12 @@ class Connection {
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
 
-  beast::tcp_stream& tcp();
+  TcpStream& tcp();
   ConnectionDeadline& deadline() { return deadline_; }
-  // Runs f on the concrete stream (beast::tcp_stream& or TlsStream&).
+  // Runs f on the concrete stream (TcpStream& or TlsStream&).
   template <class F>
   decltype(auto) visit(F&& f) {
-    if (auto* plain = std::get_if<beast::tcp_stream>(&stream_)) {
+    if (auto* plain = std::get_if<TcpStream>(&stream_)) {
       return f(*plain);
     }
     return f(*std::get<std::unique_ptr<TlsStream>>(stream_));
@@ -82,7 +80,7 @@ class Connection {
  private:
   void counted();  // for portico_upstream_connections
 
-  std::variant<beast::tcp_stream, std::unique_ptr<TlsStream>> stream_;
+  std::variant<TcpStream, std::unique_ptr<TlsStream>> stream_;
   ConnectionDeadline deadline_;  // after stream_: it holds a reference to it
 };
 

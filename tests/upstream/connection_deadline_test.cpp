@@ -22,7 +22,7 @@ struct Pair {
     far = acceptor.accept();
   }
   tcp::acceptor acceptor;
-  beast::tcp_stream near;
+  TcpStream near;
   tcp::socket far;
 };
 
@@ -33,7 +33,7 @@ struct ReadEnd {
 };
 
 // One read on `stream`, reported with the deadline's reading of how it ended.
-Awaitable<ReadEnd> readOnce(beast::tcp_stream& stream, ConnectionDeadline& deadline) {
+Awaitable<ReadEnd> readOnce(TcpStream& stream, ConnectionDeadline& deadline) {
   char byte[8];
   const auto started = Clock::now();
   auto [ec, n] = co_await stream.async_read_some(net::buffer(byte), kUseTuple);
@@ -42,7 +42,7 @@ Awaitable<ReadEnd> readOnce(beast::tcp_stream& stream, ConnectionDeadline& deadl
 
 // After `after`, runs `step` on the loop.
 void at(net::io_context& ioc, std::chrono::milliseconds after, std::function<void()> step) {
-  auto timer = std::make_shared<net::steady_timer>(ioc, after);
+  auto timer = std::make_shared<SteadyTimer>(ioc, after);
   timer->async_wait([timer, step = std::move(step)](const beast::error_code&) { step(); });
 }
 
