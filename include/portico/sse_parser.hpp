@@ -38,6 +38,14 @@ class SseParser {
 
   bool broken() const { return broken_; }
 
+  // Nothing held: no partial line, no event being built, no CR waiting for its LF. A caller may
+  // then take whole events from its bytes itself, and calls tookEvents() when it did.
+  bool idle() const {
+    return line_.empty() && !has_data_ && event_.empty() && !skip_lf_ && !broken_;
+  }
+  // The caller consumed whole events itself: the stream has started, so no BOM comes first.
+  void tookEvents() { at_start_ = false; }
+
  private:
   void processLine(std::string_view line, std::vector<Event>& out);
   void dispatch(std::vector<Event>& out);

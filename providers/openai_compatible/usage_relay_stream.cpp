@@ -47,6 +47,10 @@ class UsageRelayStream final : public StreamTransformer {
     if (ended_) {
       return;
     }
+    bytes = relayWholeEvents(bytes, out);
+    if (ended_ || bytes.empty()) {
+      return;
+    }
     events_.clear();
     const bool ok = parser_.feed(bytes, events_);
     relay(out);
@@ -75,27 +79,58 @@ class UsageRelayStream final : public StreamTransformer {
   std::optional<Usage> usage() const override { return usage_; }
 
  private:
+  // Events of the usual form, `data: ` and one line then a blank line, relayed in place from
+  // the front of `bytes` while the parser holds nothing: the parser would copy each into
+  // strings of its own first. Returns the bytes left for the parser.
+  std::string_view relayWholeEvents(std::string_view bytes, std::string& out) {
+    constexpr std::string_view kData = "data: ";
+    while (parser_.idle() && bytes.starts_with(kData)) {
+      const std::size_t lf = bytes.find('\n', kData.size());
+      if (lf == std::string_view::npos || lf + 1 >= bytes.size() || bytes[lf + 1] != '\n') {
+        break;  // not whole yet, or more lines: the parser's case
+      }
+      const std::string_view data = bytes.substr(kData.size(), lf - kData.size());
+      if (data.find('\r') != std::string_view::npos) {
+        break;  // a CR ends a line too
+      }
+      parser_.tookEvents();
+      bytes.remove_prefix(lf + 2);
+      relayEvent({}, data, out);
+      if (ended_) {
+        break;
+      }
+    }
+    return bytes;
+  }
+
   void relay(std::string& out) {
     for (const auto& event : events_) {
-      if (event.data.empty()) {
-        continue;  // keep-alives and named frames without data
-      }
-      saw_done_ = event.data == "[DONE]";
-      if (saw_done_) {
-        out += openai::sseDone();
-        ended_ = true;  // the stream is over for the client, whatever the upstream sends next
+      relayEvent(event.event, event.data, out);
+      if (ended_) {
         return;
       }
-      if (keep(event.data)) {
-        write(event, out);
-      }
+    }
+  }
+
+  void relayEvent(std::string_view name, std::string_view data, std::string& out) {
+    if (data.empty()) {
+      return;  // keep-alives and named frames without data
+    }
+    saw_done_ = data == "[DONE]";
+    if (saw_done_) {
+      out += openai::sseDone();
+      ended_ = true;  // the stream is over for the client, whatever the upstream sends next
+      return;
+    }
+    if (keep(data)) {
+      write(name, data, out);
     }
   }
 
   // Whether a chunk goes to the client; records its usage. Only the usage chunk (once per
   // stream) is parsed whole: it is dropped when its choices are empty, the one the client did
   // not ask for.
-  bool keep(const std::string& data) {
+  bool keep(std::string_view data) {
     if (!isJson(data)) {
       return false;  // not a chunk an OpenAI client can read
     }
@@ -112,12 +147,12 @@ class UsageRelayStream final : public StreamTransformer {
     return !(choices != chunk.end() && choices->is_array() && choices->empty());
   }
 
-  static void write(const stream::SseParser::Event& event, std::string& out) {
-    const std::string_view stripped = withoutNullUsage(event.data);
+  static void write(std::string_view name, std::string_view data, std::string& out) {
+    const std::string_view stripped = withoutNullUsage(data);
     if (stripped.empty()) {
-      openai::appendSseEvent(event.event, event.data, out);
+      openai::appendSseEvent(name, data, out);
     } else {
-      openai::appendSseEvent(event.event, stripped, out);
+      openai::appendSseEvent(name, stripped, out);
       out.insert(out.size() - 2, 1, '}');  // the brace the stripped member ended with
     }
   }

@@ -2,8 +2,9 @@
 // bytes in pieces and then finished. As in the server, a std::exception from
 // makeStreamTransformer() ends the request (the forwarder answers 400) and one from
 // feed()/finish() ends the stream (the relay appends an error event); anything else that
-// escapes is a finding. Whatever reaches the client must be well-formed SSE as the conformance suite demands: "data: <payload>\n\n" events, optionally
-// named ("event: error"), each payload JSON or [DONE], and [DONE] at most once, last.
+// escapes is a finding. Whatever reaches the client must be well-formed SSE as the conformance
+// suite demands: "data: <payload>\n\n" events, optionally named ("event: error"), each payload JSON
+// or [DONE], and [DONE] at most once, last.
 //
 // Input: one selector byte, then the upstream bytes.
 //   bits 0-2: model named in the client request (fuzz_support.hpp kModels)
@@ -15,6 +16,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -50,6 +52,24 @@ void checkClientStream(const std::string& out, std::string_view provider) {
   }
   fuzz::check(canonical == out,
               "stream output: not plain \"[event: ...\\n]data: ...\\n\\n\" events", provider);
+}
+
+// The OpenAI relay takes whole events from a piece in place and leaves the rest to its SSE
+// parser; fed one byte at a time, the parser does all of it. Both must give the same stream.
+void checkByteByByte(std::unique_ptr<StreamTransformer> transformer,
+                     std::string_view upstream,
+                     bool complete,
+                     const std::string& expected,
+                     std::optional<Usage> expected_usage) {
+  std::string out;
+  for (std::size_t i = 0; i < upstream.size(); ++i) {
+    transformer->feed(upstream.substr(i, 1), out);
+  }
+  transformer->finish(complete, out);
+  fuzz::check(out == expected, "stream output: depends on how the upstream bytes were split",
+              "openai");
+  fuzz::check(transformer->usage() == expected_usage,
+              "stream usage: depends on how the upstream bytes were split", "openai");
 }
 
 // Streamed client requests by model, endpoint and include_usage, built once.
@@ -112,6 +132,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         continue;  // relayed unchanged
       }
       std::string out;
+      bool threw = false;
       try {
         for (auto piece : pieces) {
           transformer->feed(piece, out);
@@ -120,8 +141,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       } catch (const std::exception&) {
         // The relay ends the stream here with an error event; what was written must still be
         // whole events.
+        threw = true;
       }
       checkClientStream(out, id);
+      if (id == "openai" && !threw) {
+        checkByteByByte(adapter->makeStreamTransformer(holder.request, target), upstream, complete,
+                        out, transformer->usage());
+      }
     }
   }
   return 0;
