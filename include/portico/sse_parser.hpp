@@ -38,13 +38,14 @@ class SseParser {
 
   bool broken() const { return broken_; }
 
-  // Nothing held: no partial line, no event being built, no CR waiting for its LF. A caller may
-  // then take whole events from its bytes itself, and calls tookEvents() when it did.
-  bool idle() const {
-    return line_.empty() && !has_data_ && event_.empty() && !skip_lf_ && !broken_;
-  }
-  // The caller consumed whole events itself: the stream has started, so no BOM comes first.
-  void tookEvents() { at_start_ = false; }
+  // An event of the usual form taken in place from the front of `bytes`: `data: ` and one
+  // line, optionally after an `event: ` line, then a blank line. Only while this parser holds
+  // nothing (no partial line, no event being built, no CR waiting for its LF); anything else
+  // (more lines, ids, comments, CRs, a part of an event) is left to feed(), and false returned
+  // with `bytes` untouched. The views point into `bytes`; no id is given (such an event does
+  // not change the stream's last id). Callers take what they can this way and feed() the
+  // rest: feed() copies every event into strings of its own.
+  bool takeWholeEvent(std::string_view& bytes, std::string_view& name, std::string_view& data);
 
  private:
   void processLine(std::string_view line, std::vector<Event>& out);

@@ -35,6 +35,15 @@ class AnthropicChatStream final : public openai::ChatStreamTranslator {
 
  protected:
   void onBytes(std::string_view bytes, std::string& out) override {
+    // Events the parser would only copy are read in place; the rest goes to the parser.
+    std::string_view name;
+    std::string_view data;
+    while (!done() && parser_.takeWholeEvent(bytes, name, data)) {
+      handle(name, data, out);
+    }
+    if (done() || bytes.empty()) {
+      return;
+    }
     events_.clear();
     const bool ok = parser_.feed(bytes, events_);
     handleEvents(out);
@@ -59,7 +68,7 @@ class AnthropicChatStream final : public openai::ChatStreamTranslator {
       if (done()) {
         return;
       }
-      handle(event, out);
+      handle(event.event, event.data, out);
     }
   }
 
@@ -67,17 +76,17 @@ class AnthropicChatStream final : public openai::ChatStreamTranslator {
   // delta, text blocks, pings, stops) are answered from it, without an nlohmann tree: building,
   // dumping and freeing trees was most of a translated stream's CPU. Tool calls, thinking and
   // errors take the tree.
-  void handle(const stream::SseParser::Event& event, std::string& out) {
-    if (event.data.empty()) {
+  void handle(std::string_view name, std::string_view text, std::string& out) {
+    if (text.empty()) {
       return;  // ping frames without data, keep-alives
     }
     simdjson::dom::object data;
-    if (fast_json::parse(event.data).get(data) != simdjson::SUCCESS) {
+    if (fast_json::parse(text).get(data) != simdjson::SUCCESS) {
       return;  // not ours to understand; tolerated
     }
     std::string_view type;
     if (data["type"].get(type) != simdjson::SUCCESS || type.empty()) {
-      type = event.event;
+      type = name;
     }
     if (type == "message_start") {
       messageStart(data, out);
@@ -88,10 +97,10 @@ class AnthropicChatStream final : public openai::ChatStreamTranslator {
       end(out);
     } else if (type == "content_block_start" || type == "content_block_delta") {
       if (!textBlock(data, type == "content_block_start", out)) {
-        handleWithTree(std::string(type), parseJson(event.data), out);
+        handleWithTree(std::string(type), parseJson(text), out);
       }
     } else if (type == "error") {
-      handleWithTree("error", parseJson(event.data), out);
+      handleWithTree("error", parseJson(text), out);
     }
     // ping, content_block_stop and unknown events produce nothing.
   }

@@ -79,26 +79,12 @@ class UsageRelayStream final : public StreamTransformer {
   std::optional<Usage> usage() const override { return usage_; }
 
  private:
-  // Events of the usual form, `data: ` and one line then a blank line, relayed in place from
-  // the front of `bytes` while the parser holds nothing: the parser would copy each into
-  // strings of its own first. Returns the bytes left for the parser.
+  // The events the parser would only copy are relayed in place; the rest goes to the parser.
   std::string_view relayWholeEvents(std::string_view bytes, std::string& out) {
-    constexpr std::string_view kData = "data: ";
-    while (parser_.idle() && bytes.starts_with(kData)) {
-      const std::size_t lf = bytes.find('\n', kData.size());
-      if (lf == std::string_view::npos || lf + 1 >= bytes.size() || bytes[lf + 1] != '\n') {
-        break;  // not whole yet, or more lines: the parser's case
-      }
-      const std::string_view data = bytes.substr(kData.size(), lf - kData.size());
-      if (data.find('\r') != std::string_view::npos) {
-        break;  // a CR ends a line too
-      }
-      parser_.tookEvents();
-      bytes.remove_prefix(lf + 2);
-      relayEvent({}, data, out);
-      if (ended_) {
-        break;
-      }
+    std::string_view name;
+    std::string_view data;
+    while (!ended_ && parser_.takeWholeEvent(bytes, name, data)) {
+      relayEvent(name, data, out);
     }
     return bytes;
   }

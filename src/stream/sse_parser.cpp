@@ -65,6 +65,44 @@ bool SseParser::feed(std::string_view bytes, std::vector<Event>& out) {
   return true;
 }
 
+bool SseParser::takeWholeEvent(std::string_view& bytes,
+                               std::string_view& name,
+                               std::string_view& data) {
+  constexpr std::string_view kEvent = "event: ";
+  constexpr std::string_view kData = "data: ";
+  if (!line_.empty() || has_data_ || !event_.empty() || skip_lf_ || broken_) {
+    return false;
+  }
+  std::string_view rest = bytes;
+  std::string_view event_name;
+  if (rest.starts_with(kEvent)) {
+    const std::size_t lf = rest.find('\n');
+    if (lf == std::string_view::npos) {
+      return false;
+    }
+    event_name = rest.substr(kEvent.size(), lf - kEvent.size());
+    rest.remove_prefix(lf + 1);
+  }
+  if (!rest.starts_with(kData)) {
+    return false;
+  }
+  const std::size_t lf = rest.find('\n');
+  if (lf == std::string_view::npos || lf + 1 >= rest.size() || rest[lf + 1] != '\n') {
+    return false;
+  }
+  const std::string_view value = rest.substr(kData.size(), lf - kData.size());
+  // A CR ends a line too; the parser's rules then apply.
+  if (value.find('\r') != std::string_view::npos ||
+      event_name.find('\r') != std::string_view::npos) {
+    return false;
+  }
+  at_start_ = false;  // the stream has started: no BOM comes first any more
+  name = event_name;
+  data = value;
+  bytes.remove_prefix(static_cast<std::size_t>(rest.data() - bytes.data()) + lf + 2);
+  return true;
+}
+
 void SseParser::finish(std::vector<Event>& out) {
   if (broken_) return;
   if (!line_.empty()) {

@@ -352,5 +352,64 @@ TEST(SseParserTest, ArbitraryBytesNeverCrash) {
   SUCCEED();
 }
 
+// Takes whole events in place while it can, then feeds the rest, at every split of `text`:
+// the events must be the ones feed() alone gives (ids aside: in-place events carry none).
+std::vector<Event> takeThenFeed(std::string_view text, std::size_t at, std::size_t* taken) {
+  SseParser parser;
+  std::vector<Event> out;
+  for (std::string_view piece : {text.substr(0, at), text.substr(at)}) {
+    std::string_view name;
+    std::string_view data;
+    while (parser.takeWholeEvent(piece, name, data)) {
+      out.push_back(Event{std::string(name), std::string(data), ""});
+      ++*taken;
+    }
+    EXPECT_TRUE(parser.feed(piece, out));
+  }
+  parser.finish(out);
+  return out;
+}
+
+TEST(SseParserTest, WholeEventsTakenInPlaceAreTheOnesFeedGives) {
+  const std::string streams[] = {
+      "data: {\"a\":1}\n\ndata: [DONE]\n\n",
+      "event: message_start\ndata: {\"type\":\"message_start\"}\n\nevent: ping\ndata: {}\n\n",
+      "data:  two spaces\n\ndata:none\n\ndata: \n\nevent: \ndata: x\n\n",
+      "\xEF\xBB\xBF"
+      "data: after a BOM\n\ndata: y\n\n",
+      "data: a\ndata: b\n\nid: 7\ndata: c\n\n: comment\ndata: d\n\n",
+      "data: cr\r\n\r\ndata: e\n\nevent: x\r\ndata: f\n\ndata: g\n\n\n\ndata: h\n\n",
+      "event: named only\n\ndata: i\n\nevent: a\nevent: b\ndata: j\n\ndata: last",
+  };
+  for (const std::string& text : streams) {
+    std::vector<Event> expected = parseAll(text);
+    for (Event& event : expected) event.id.clear();
+    std::size_t taken = 0;
+    for (std::size_t at = 0; at <= text.size(); ++at) {
+      std::vector<Event> got = takeThenFeed(text, at, &taken);
+      for (Event& event : got) event.id.clear();
+      EXPECT_EQ(got, expected) << text << " split at " << at;
+    }
+    EXPECT_GT(taken, 0u) << text;  // the in-place path ran for every stream
+  }
+}
+
+TEST(SseParserTest, NothingIsTakenInPlaceWhileTheParserHoldsBytes) {
+  SseParser parser;
+  std::vector<Event> out;
+  ASSERT_TRUE(parser.feed("data: half", out));
+  std::string_view rest = "\n\ndata: whole\n\n";
+  std::string_view name;
+  std::string_view data;
+  EXPECT_FALSE(parser.takeWholeEvent(rest, name, data));
+  EXPECT_EQ(rest, "\n\ndata: whole\n\n");  // untouched
+  ASSERT_TRUE(parser.feed(rest, out));
+  EXPECT_EQ(out, (std::vector<Event>{{"", "half", ""}, {"", "whole", ""}}));
+  std::string_view next = "data: now\n\nrest";
+  EXPECT_TRUE(parser.takeWholeEvent(next, name, data));
+  EXPECT_EQ(data, "now");
+  EXPECT_EQ(next, "rest");
+}
+
 }  // namespace
 }  // namespace portico::stream
