@@ -205,29 +205,38 @@ std::string_view anthropicOpenAiFinishReason(std::string_view reason) {
   return "stop";  // end_turn, stop_sequence, pause_turn and anything new
 }
 
+Usage anthropicCounts(std::int64_t input,
+                      std::int64_t output,
+                      std::int64_t cache_read,
+                      std::int64_t cache_creation) {
+  Usage out;
+  out.prompt_tokens = input + cache_read + cache_creation;
+  out.completion_tokens = output;
+  out.cached_tokens = cache_read;
+  return out;
+}
+
+Usage anthropicUsageCounts(const json& usage) {
+  const json& u = usage.is_object() ? usage : json::object();
+  return anthropicCounts(tokens(u, "input_tokens"), tokens(u, "output_tokens"),
+                         tokens(u, "cache_read_input_tokens"),
+                         tokens(u, "cache_creation_input_tokens"));
+}
+
 json anthropicUsage(const json& usage) {
   const json& u = usage.is_object() ? usage : json::object();
   const std::int64_t cache_read = tokens(u, "cache_read_input_tokens");
   const std::int64_t cache_creation = tokens(u, "cache_creation_input_tokens");
-  const std::int64_t prompt = tokens(u, "input_tokens") + cache_read + cache_creation;
-  const std::int64_t completion = tokens(u, "output_tokens");
+  const Usage counts = anthropicCounts(tokens(u, "input_tokens"), tokens(u, "output_tokens"),
+                                       cache_read, cache_creation);
+  const std::int64_t prompt = *counts.prompt_tokens;
+  const std::int64_t completion = *counts.completion_tokens;
   json out = {{"prompt_tokens", prompt},
               {"completion_tokens", completion},
               {"total_tokens", prompt + completion},
               {"prompt_tokens_details", {{"cached_tokens", cache_read}}}};
   if (cache_read != 0) out["cache_read_input_tokens"] = cache_read;
   if (cache_creation != 0) out["cache_creation_input_tokens"] = cache_creation;
-  return out;
-}
-
-Usage anthropicUsageCounts(const json& usage) {
-  const json& u = usage.is_object() ? usage : json::object();
-  const std::int64_t cache_read = tokens(u, "cache_read_input_tokens");
-  Usage out;
-  out.prompt_tokens =
-      tokens(u, "input_tokens") + cache_read + tokens(u, "cache_creation_input_tokens");
-  out.completion_tokens = tokens(u, "output_tokens");
-  out.cached_tokens = cache_read;
   return out;
 }
 

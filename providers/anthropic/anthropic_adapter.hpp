@@ -59,6 +59,11 @@ nlohmann::json anthropicUsage(const nlohmann::json& usage);
 // Anthropic usage -> the gateway's counts: prompt = input + cache reads + cache writes,
 // completion = output, cached = cache reads.
 Usage anthropicUsageCounts(const nlohmann::json& usage);
+// The same sums from Anthropic's four counts; every Anthropic path adds them up here.
+Usage anthropicCounts(std::int64_t input,
+                      std::int64_t output,
+                      std::int64_t cache_read,
+                      std::int64_t cache_creation);
 
 // A complete Messages answer (any status) for /v1/chat/completions -> OpenAI's chat.completion,
 // or an OpenAI-shaped error. `provider` is the id put on the answer and its errors (Claude on

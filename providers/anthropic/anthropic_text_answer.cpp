@@ -31,6 +31,10 @@ struct TextAnswer {
   std::int64_t cache_creation = 0;
 };
 
+Usage counts(const TextAnswer& answer) {
+  return anthropicCounts(answer.input, answer.output, answer.cache_read, answer.cache_creation);
+}
+
 // A block {"type":"text","text":<string>} and nothing else; anything else is the tree's.
 bool readTextBlock(element block, std::vector<std::string_view>& texts) {
   simdjson::dom::object fields;
@@ -182,7 +186,7 @@ std::string answerText(const TextAnswer& answer,
     appendString(out, provider);
   }
   out += ",\"usage\":{";
-  const std::int64_t prompt = answer.input + answer.cache_read + answer.cache_creation;
+  const std::int64_t prompt = *counts(answer).prompt_tokens;
   if (answer.cache_creation != 0) {
     appendCount(out, "cache_creation_input_tokens", answer.cache_creation);
     out += ',';
@@ -218,14 +222,10 @@ std::optional<MappedResponse> anthropicTextChatResponse(const ClientRequest& req
     request_model = openai::stringField(request.body, "model");
     model = request_model;
   }
-  Usage usage;
-  usage.prompt_tokens = answer.input + answer.cache_read + answer.cache_creation;
-  usage.completion_tokens = answer.output;
-  usage.cached_tokens = answer.cache_read;
   return MappedResponse{reply.status, "application/json",
                         answerText(answer, model, openai::unixSeconds(request.now), provider,
                                    target.strict_open_ai_compliance),
-                        usage};
+                        counts(answer)};
 }
 
 }  // namespace portico::providers
