@@ -42,6 +42,9 @@ simdjson::simdjson_result<simdjson::dom::element> parse(std::string_view text) {
 
 simdjson::simdjson_result<simdjson::dom::element> parseForTree(std::string_view text) {
   thread_local ThreadParser state;
+  if (state.parser.max_depth() > kMaxJsonDepth) {
+    return simdjson::DEPTH_ERROR;  // never sized (no memory then): parseJson's own scan decides
+  }
   return parseWith(state, text);
 }
 

@@ -22,6 +22,22 @@ TEST(JsonParse, TooDeepIsDiscardedAndTheLimitItselfParses) {
   EXPECT_TRUE(parseJson(std::string(100'000, '[')).is_discarded());
 }
 
+// simdjson reads these first and refuses what nests too deep itself; its limit must be the
+// depth scan's, for objects and arrays alike.
+TEST(JsonParse, TheFastPathKeepsTheDepthLimit) {
+  for (std::size_t depth : {kMaxJsonDepth - 1, kMaxJsonDepth, kMaxJsonDepth + 1}) {
+    std::string arrays = std::string(depth, '[') + std::string(depth, ']');
+    std::string objects;
+    for (std::size_t i = 0; i < depth; ++i) objects += "{\"a\":";
+    objects += "1" + std::string(depth, '}');
+    std::string mixed =
+        "{\"x\":" + std::string(depth - 1, '[') + "\"s\"" + std::string(depth - 1, ']') + "}";
+    for (const std::string& doc : {arrays, objects, mixed}) {
+      EXPECT_EQ(parseJson(doc).is_discarded(), depth > kMaxJsonDepth) << depth << " " << doc;
+    }
+  }
+}
+
 TEST(JsonParse, InvalidJsonIsDiscardedNeverThrown) {
   EXPECT_TRUE(parseJson("{").is_discarded());
   EXPECT_TRUE(parseJson("").is_discarded());
