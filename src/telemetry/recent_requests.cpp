@@ -1,6 +1,7 @@
 #include "telemetry/recent_requests.hpp"
 
 #include <algorithm>
+#include <cstddef>
 #include <cstring>
 #include <stdexcept>
 #include <string>
@@ -84,6 +85,14 @@ void RecentRequests::write(const RecentRecord& record) {
   std::uint64_t sequence = slot.sequence.load(std::memory_order_relaxed);
   if ((sequence & 1) != 0 ||
       !slot.sequence.compare_exchange_strong(sequence, sequence + 1, std::memory_order_relaxed)) {
+    dropped_.fetch_add(1, std::memory_order_relaxed);
+    return;
+  }
+  // A writer that took its ticket before a later one wrote this slot (it was preempted in
+  // between) leaves the later record, which the slot's readers look for.
+  static_assert(offsetof(RecentRecord, ticket) == 0);
+  if (slot.words[0].load(std::memory_order_relaxed) > record.ticket) {
+    slot.sequence.store(sequence, std::memory_order_relaxed);  // the words did not change
     dropped_.fetch_add(1, std::memory_order_relaxed);
     return;
   }
