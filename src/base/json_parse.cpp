@@ -90,23 +90,21 @@ bool jsonDepthWithin(std::string_view text, std::size_t max_depth) {
 nlohmann::json parseJson(std::string_view text, std::size_t max_depth) {
   // What simdjson refuses goes to nlohmann, which decides: integers beyond 64 bits are its
   // doubles, and whatever else it also refuses is discarded. simdjson's parser refuses what
-  // nests deeper than kMaxJsonDepth itself, so a document it takes needs no depth scan first,
-  // unless the caller asks for less.
-  const bool small = text.size() <= fast_json::kTreeMaxBytes;
-  if (small && max_depth >= kMaxJsonDepth) {
+  // nests deeper than kMaxJsonDepth itself, so the depth scan runs first only when the caller
+  // asks for less, and otherwise only on the way to nlohmann.
+  const bool scan_first = max_depth < kMaxJsonDepth;
+  const auto discarded = nlohmann::json(nlohmann::json::value_t::discarded);
+  if (scan_first && !jsonDepthWithin(text, max_depth)) {
+    return discarded;
+  }
+  if (text.size() <= fast_json::kTreeMaxBytes) {
     auto parsed = fast_json::parseForTree(text);
     if (parsed.error() == simdjson::SUCCESS) {
       return toTree(parsed.value_unsafe());
     }
   }
-  if (!jsonDepthWithin(text, max_depth)) {
-    return nlohmann::json(nlohmann::json::value_t::discarded);
-  }
-  if (small && max_depth < kMaxJsonDepth) {
-    auto parsed = fast_json::parseForTree(text);
-    if (parsed.error() == simdjson::SUCCESS) {
-      return toTree(parsed.value_unsafe());
-    }
+  if (!scan_first && !jsonDepthWithin(text, max_depth)) {
+    return discarded;
   }
   return nlohmann::json::parse(text.begin(), text.end(), nullptr, /*allow_exceptions=*/false);
 }
