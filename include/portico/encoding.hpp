@@ -25,6 +25,8 @@ inline std::string_view utf8Prefix(std::string_view text, std::size_t limit) {
 
 // ASCII lower case; other bytes unchanged.
 std::string asciiLower(std::string_view text);
+// The same into `out`, which keeps its capacity (a reused header name allocates nothing).
+void assignAsciiLower(std::string& out, std::string_view text);
 
 // Standard base64 with padding (RFC 4648 section 4).
 std::string base64Encode(std::string_view bytes);

@@ -14,11 +14,16 @@
 
 namespace portico {
 
-std::string asciiLower(std::string_view text) {
-  std::string out(text);
-  std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) {
+void assignAsciiLower(std::string& out, std::string_view text) {
+  out.resize(text.size());
+  std::transform(text.begin(), text.end(), out.begin(), [](unsigned char c) {
     return c >= 'A' && c <= 'Z' ? static_cast<char>(c + ('a' - 'A')) : static_cast<char>(c);
   });
+}
+
+std::string asciiLower(std::string_view text) {
+  std::string out;
+  assignAsciiLower(out, text);
   return out;
 }
 

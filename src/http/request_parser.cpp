@@ -2,13 +2,13 @@
 
 #include <algorithm>
 
+#include "portico/encoding.hpp"
+
 namespace portico::edge {
 namespace {
 
 // A body's first reservation: what Content-Length says, up to this (the rest as it comes).
 constexpr std::uint64_t kMaxReservedBodyBytes = 1024 * 1024;
-
-char lowerAscii(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
 
 }  // namespace
 
@@ -33,8 +33,7 @@ void RequestParser::on_field_impl(http::field,
     out_.headers.emplace_back();
   }
   auto& [name, text] = out_.headers[fields_++];
-  name.resize(name_text.size());
-  std::transform(name_text.begin(), name_text.end(), name.begin(), lowerAscii);
+  assignAsciiLower(name, name_text);
   text.assign(value.data(), value.size());
 }
 
@@ -77,5 +76,4 @@ std::optional<std::string> RequestParser::joinedTransferEncoding() const {
   }
   return joined;
 }
-
 }  // namespace portico::edge

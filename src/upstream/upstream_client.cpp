@@ -8,7 +8,6 @@
 #include <charconv>
 #include <stdexcept>
 
-#include "http/header_lists.hpp"
 #include "portico/header_hygiene.hpp"
 #include "telemetry/connection_counts.hpp"
 
@@ -224,21 +223,10 @@ Awaitable<beast::error_code> Exchange::readHeader() {
   co_return ec;
 }
 
-HeaderList Exchange::headerList() const { return edge::toHeaderList(headers()); }
-
-std::string Exchange::contentType() const {
-  return std::string(headers()[http::field::content_type]);
-}
-
-std::string Exchange::contentEncoding() const {
-  return std::string(headers()[http::field::content_encoding]);
-}
-
 Awaitable<std::optional<Failure>> Exchange::readSome(std::string& out) {
   char chunk[kReadChunkBytes];
   while (!parser_.is_done()) {
-    parser_.get().body().data = chunk;
-    parser_.get().body().size = sizeof(chunk);
+    parser_.lend(chunk, sizeof(chunk));
     armTimer();
     auto result = co_await connection_->visit([&](auto& stream) {
       return http::async_read_some(stream, connection_->buffer, parser_, kUseTuple);
@@ -251,12 +239,13 @@ Awaitable<std::optional<Failure>> Exchange::readSome(std::string& out) {
     if (auto failure = parseBuffered()) {
       co_return failure;
     }
-    std::size_t got = sizeof(chunk) - parser_.get().body().size;
+    const std::size_t got = sizeof(chunk) - parser_.room();
     if (got > 0) {
       out.append(chunk, got);
       break;
     }
   }
+  parser_.lend(nullptr, 0);  // the chunk ends with this call
   co_return std::nullopt;
 }
 
@@ -265,7 +254,7 @@ Awaitable<std::optional<Failure>> Exchange::readSome(std::string& out) {
 // bytes are in hand. Stops where the buffer ends mid-chunk-header (that needs the socket).
 std::optional<Failure> Exchange::parseBuffered() {
   auto& buffer = connection_->buffer;
-  while (!parser_.is_done() && buffer.size() > 0 && parser_.get().body().size > 0) {
+  while (!parser_.is_done() && buffer.size() > 0 && parser_.room() > 0) {
     beast::error_code ec;
     const std::size_t used = parser_.put(buffer.data(), ec);
     buffer.consume(used);

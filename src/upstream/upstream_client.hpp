@@ -16,6 +16,7 @@
 #include "portico/custom_host_policy.hpp"
 #include "portico/http_types.hpp"
 #include "upstream/buffer_budget.hpp"
+#include "upstream/response_parser.hpp"
 
 namespace portico::upstream {
 
@@ -115,12 +116,11 @@ class Exchange {
   Exchange(const Exchange&) = delete;
   Exchange& operator=(const Exchange&) = delete;
 
-  int status() const { return parser_.get().result_int(); }
-  const http::fields& headers() const { return parser_.get().base(); }
+  int status() const { return parser_.status(); }
   // The answer's headers as the pipeline sees them: lower-case names, in order.
-  HeaderList headerList() const;
-  std::string contentType() const;
-  std::string contentEncoding() const;
+  const HeaderList& headerList() const { return parser_.headers(); }
+  std::string contentType() const { return std::string(parser_.header("content-type")); }
+  std::string contentEncoding() const { return std::string(parser_.header("content-encoding")); }
   bool done() const { return parser_.is_done(); }
 
   // Appends the next piece of the body to `out` (at most one read's worth).
@@ -145,7 +145,7 @@ class Exchange {
   const UpstreamSettings& settings_;
   std::optional<Clock::time_point> deadline_;
   CancelToken* cancel_;
-  http::response_parser<http::buffer_body> parser_;
+  ResponseParser parser_;
   bool broken_ = false;
 };
 
