@@ -76,4 +76,5 @@ std::optional<std::string> RequestParser::joinedTransferEncoding() const {
   }
   return joined;
 }
+
 }  // namespace portico::edge

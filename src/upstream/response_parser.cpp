@@ -6,6 +6,7 @@
 #include "portico/encoding.hpp"
 
 namespace portico::upstream {
+
 std::string_view ResponseParser::header(std::string_view lower_name) const {
   for (const auto& [name, value] : headers_) {
     if (name == lower_name) {
@@ -35,7 +36,9 @@ std::size_t ResponseParser::on_body_impl(beast::string_view body, beast::error_c
     return 0;
   }
   const std::size_t taken = std::min(room_, body.size());
-  std::memcpy(data_, body.data(), taken);
+  if (taken > 0) {  // an empty piece may come with no data pointer at all
+    std::memcpy(data_, body.data(), taken);
+  }
   data_ += taken;
   room_ -= taken;
   if (taken < body.size()) {
