@@ -8,12 +8,7 @@
 namespace portico::upstream {
 
 std::string_view ResponseParser::header(std::string_view lower_name) const {
-  for (const auto& [name, value] : headers_) {
-    if (name == lower_name) {
-      return value;
-    }
-  }
-  return {};
+  return findHeader(headers_, lower_name).value_or("");
 }
 
 void ResponseParser::on_response_impl(int code, beast::string_view, int, beast::error_code&) {
